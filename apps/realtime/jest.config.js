@@ -1,0 +1,8 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/src", "<rootDir>/test"],
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+  moduleNameMapper: { "^@mechamap/protocol$": "<rootDir>/../../packages/protocol/src" },
+  testTimeout: 20000,
+};

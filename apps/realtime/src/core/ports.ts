@@ -1,0 +1,135 @@
+import type { EventData, EventMeta } from "@mechamap/protocol";
+
+/**
+ * The ports through which the core talks to the world. Each has a memory implementation
+ * (embedded mode) and a Redis one (cluster mode), chosen in the composition root only.
+ */
+
+/** A message on its way to the sockets of one channel. Ephemeral messages (presence) have no meta. */
+export interface ChannelMessage {
+  channel: string;
+  event: string;
+  data: EventData;
+  meta?: EventMeta;
+}
+
+export interface MessageDraft {
+  channel: string;
+  event: string;
+  data: EventData;
+  id: string;
+}
+
+/** Receives every message meant for this node's sockets, in channel order. */
+export type MessageSink = (message: ChannelMessage) => void;
+
+/**
+ * Gives each message its offset, appends it to the channel's history and hands it to every node,
+ * as one step, so offsets and delivery order can never disagree.
+ */
+export interface Broadcaster {
+  /** Durable publish: resolves once the messages are in history and on their way to every node. */
+  publish(drafts: MessageDraft[]): Promise<EventMeta[]>;
+  /** Ephemeral publish (presence events): no offset, no history. */
+  signal(message: ChannelMessage): Promise<void>;
+  /** Registers the node's delivery to its own sockets. */
+  onMessage(sink: MessageSink): void;
+}
+
+export interface Replay {
+  /** False when the gap is older than the history: the client must refetch. */
+  recovered: boolean;
+  messages: ChannelMessage[];
+}
+
+export interface History {
+  /** Messages of `channel` after `offset`, oldest first. */
+  since(channel: string, offset: string): Promise<Replay>;
+}
+
+export type IdempotencyClaim = { acquired: true } | { acquired: false; previous?: IdempotentResult };
+
+export interface IdempotentResult {
+  id: string;
+  channels: Array<{ channel: string; offset: string }>;
+}
+
+export interface IdempotencyStore {
+  /** Atomically takes `key` for `ttlS` seconds; a second claim sees the first's result when known. */
+  claim(key: string, ttlS: number): Promise<IdempotencyClaim>;
+  complete(key: string, result: IdempotentResult, ttlS: number): Promise<void>;
+  /** Frees the key after a failed publish, so the sender's retry is accepted. */
+  release(key: string): Promise<void>;
+}
+
+export interface RateLimitVerdict {
+  allowed: boolean;
+  retryAfterS: number;
+}
+
+export interface RateLimiter {
+  /** Counts one request of `key` against `limit` per second. */
+  hit(key: string, limit: number): Promise<RateLimitVerdict>;
+}
+
+export interface UserPresence {
+  online: boolean;
+  connections: number;
+  /** Milliseconds since the epoch; null when never seen. */
+  lastSeen: number | null;
+}
+
+export interface OnlinePage {
+  count: number;
+  userIds: string[];
+  nextCursor: string | null;
+}
+
+export interface PresenceStore {
+  /** Counts a socket; true when the user just came online (not back within the grace). */
+  connect(userId: string, socketId: string, now: number): Promise<boolean>;
+  /** Uncounts a socket; a user left with none goes offline at `offlineAt` unless a socket returns. */
+  disconnect(userId: string, socketId: string, offlineAt: number): Promise<void>;
+  /** Users whose grace ran out by `now`, each returned once, cluster-wide. */
+  takeExpired(now: number): Promise<string[]>;
+  lookup(userIds: string[]): Promise<Map<string, UserPresence>>;
+  listOnline(limit: number, cursor: string | null): Promise<OnlinePage>;
+}
+
+export interface PresenceTransition {
+  id: string;
+  event: "user_online" | "user_offline";
+  user_id: string;
+  at: string;
+}
+
+/** Tells Laravel about presence transitions (webhooks); delivery is the notifier's business. */
+export interface PresenceNotifier {
+  notify(transition: PresenceTransition): void;
+  close(): Promise<void>;
+}
+
+export type ChannelVerdict = "allowed" | "forbidden" | "unavailable";
+
+/** Decides whether a user (null for guests) may join a channel that is not their own. */
+export interface ChannelAuthorizer {
+  authorize(userId: string | null, channel: string): Promise<ChannelVerdict>;
+}
+
+/** Cluster-wide view of and control over the sockets (implemented over Socket.IO). */
+export interface SocketDirectory {
+  userIdsIn(channel: string): Promise<string[]>;
+  disconnectUser(userId: string): Promise<void>;
+}
+
+/** Whether this node can fan out right now. */
+export interface BackendHealth {
+  mode: "embedded" | "redis";
+  state(): "ok" | "down";
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,30 @@
+import type { Middleware } from "koa";
+import type { ApiKeyVerifier } from "../auth/api-key-verifier";
+import type { RateLimiter } from "../core/ports";
+import { RealtimeError } from "../core/realtime-error";
+import type { RealtimeMetrics } from "../observability/metrics";
+
+export interface ApiAuthOptions {
+  keys: ApiKeyVerifier;
+  rateLimiter: RateLimiter;
+  ratePerSecond: number;
+  metrics: RealtimeMetrics;
+}
+
+/** `X-WebSocket-API-Key` (or `Authorization: Bearer`) on every `/api/*` call, then the key's rate limit. */
+export function apiAuth(options: ApiAuthOptions): Middleware {
+  return async (ctx, next) => {
+    const bearer = /^Bearer\s+(.+)$/i.exec(ctx.get("Authorization"))?.[1];
+    const keyName = options.keys.identify(ctx.get("X-WebSocket-API-Key") || bearer);
+    if (keyName === undefined) {
+      options.metrics.authFailures.inc({ kind: "api_key" });
+      throw new RealtimeError("unauthorized", "missing or wrong API key");
+    }
+    const verdict = await options.rateLimiter.hit(`api:${keyName}`, options.ratePerSecond);
+    if (!verdict.allowed) {
+      options.metrics.rateLimited.inc({ scope: "api" });
+      throw new RealtimeError("rate_limited", "too many requests", undefined, verdict.retryAfterS);
+    }
+    await next();
+  };
+}

@@ -1,0 +1,80 @@
+import Router from "@koa/router";
+import type { ValidationDetail } from "@mechamap/protocol";
+import { parseBatch, parseBroadcast, BroadcastCommand } from "../../core/broadcast-request";
+import type { PublishResult, Publisher } from "../../core/publisher";
+import { RealtimeError, validationFailed } from "../../core/realtime-error";
+import type { RealtimeMetrics } from "../../observability/metrics";
+import { readJsonBody } from "../body";
+
+export interface BroadcastRouteOptions {
+  publisher: Publisher;
+  metrics: RealtimeMetrics;
+  maxPayloadBytes: number;
+  /** False while this node cannot fan out (draining, backend down): answer 503, never a 2xx. */
+  canPublish: () => boolean;
+}
+
+/** The answer for one accepted broadcast: channel and offset for single-channel targets. */
+function describe(result: PublishResult) {
+  const single = result.channels.length === 1 ? result.channels[0] : undefined;
+  return {
+    success: true,
+    id: result.id,
+    ...(result.duplicate ? { duplicate: true } : {}),
+    ...(single ? { channel: single.channel, offset: single.offset } : { channels: result.channels.length }),
+  };
+}
+
+export function broadcastRoutes(options: BroadcastRouteOptions): Router {
+  const { publisher, metrics } = options;
+  const router = new Router();
+
+  async function publish(command: BroadcastCommand): Promise<PublishResult> {
+    if (!options.canPublish()) throw new RealtimeError("unavailable", "this node cannot fan out right now");
+    try {
+      const result = await publisher.publish(command);
+      metrics.broadcasts.inc({ target: command.target, outcome: result.duplicate ? "duplicate" : "accepted" });
+      return result;
+    } catch (error) {
+      metrics.broadcasts.inc({ target: command.target, outcome: "unavailable" });
+      if (error instanceof RealtimeError) throw error;
+      throw new RealtimeError("unavailable", "the broadcast could not be made durable");
+    }
+  }
+
+  router.post("/api/broadcast", async (ctx) => {
+    const body = await readJsonBody(ctx.req, options.maxPayloadBytes);
+    const problems: ValidationDetail[] = [];
+    const header = ctx.get("Idempotency-Key") || undefined;
+    const command = parseBroadcast(body, problems, "", header);
+    if (!command) {
+      metrics.broadcasts.inc({ target: "invalid", outcome: "rejected" });
+      throw validationFailed(problems);
+    }
+    ctx.body = describe(await publish(command));
+  });
+
+  router.post("/api/broadcast/batch", async (ctx) => {
+    const body = await readJsonBody(ctx.req, options.maxPayloadBytes);
+    const problems: ValidationDetail[] = [];
+    const commands = parseBatch(body, problems);
+    if (problems.length > 0) {
+      metrics.broadcasts.inc({ target: "batch", outcome: "rejected" });
+      throw validationFailed(problems);
+    }
+    const results = [];
+    for (const command of commands) {
+      try {
+        results.push(describe(await publish(command)));
+      } catch (error) {
+        // Stop at the first failure; the ones before it are delivered and listed.
+        ctx.status = 503;
+        ctx.body = { success: false, error: "unavailable", message: (error as Error).message, results };
+        return;
+      }
+    }
+    ctx.body = { success: true, results };
+  });
+
+  return router;
+}

@@ -1,0 +1,66 @@
+import { Registry } from "prom-client";
+import { createRealtimeApp } from "./app";
+import { describeConfig, loadConfig, readEnvironment } from "./config/load-config";
+import { developmentExample } from "./dev-example";
+import { createLogger, errorDetail } from "./observability/logger";
+import { RealtimeMetrics } from "./observability/metrics";
+import { createEmbeddedState } from "./state/embedded-state";
+import { systemClock } from "./core/ports";
+
+/** Composition root: load config → build parts → start → handle signals. */
+async function main(): Promise<void> {
+  const { config, problems, generated } = loadConfig(readEnvironment(process.cwd(), process.env));
+  if (problems.length > 0) {
+    for (const problem of problems) process.stderr.write(`config: ${problem}\n`);
+    process.exit(1);
+  }
+  if (process.argv.includes("--print-config")) {
+    process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
+    return;
+  }
+  if (config.redisUrl || config.redisClusterNodes.length > 0) {
+    process.stderr.write("config: REDIS_URL / REDIS_CLUSTER_NODES: cluster mode is not built yet; unset them for embedded mode\n");
+    process.exit(1);
+  }
+
+  const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat });
+  const metrics = new RealtimeMetrics(new Registry());
+  const state = createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock: systemClock });
+  const app = createRealtimeApp({ config, logger, metrics, state });
+  const address = await app.start();
+  logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });
+  if (generated.jwtSecret || generated.apiKey) {
+    process.stderr.write(developmentExample(config, generated, address.port));
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("draining", { signal });
+    const hardDeadline = setTimeout(() => {
+      logger.error("shutdown deadline passed; exiting", { timeout_ms: config.shutdownTimeoutMs });
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    hardDeadline.unref();
+    app.stop().then(
+      () => {
+        logger.info("stopped");
+        logger.on("finish", () => process.exit(0));
+        logger.end();
+      },
+      (error: unknown) => {
+        logger.error("shutdown failed", errorDetail(error));
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", errorDetail(reason)));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+import type { Server as HttpServer } from "node:http";
+import { Server } from "socket.io";
+import { ALL_CHANNEL, userChannel } from "@mechamap/protocol";
+import type { PresenceService } from "../core/presence-service";
+import { errorDetail } from "../observability/logger";
+import { createSocketAuthMiddleware, SocketAuthOptions } from "./auth-middleware";
+import type { SocketContext } from "./context";
+import { registerHandlers } from "./register-handlers";
+import { cancelExpiry, scheduleExpiry } from "./token-expiry";
+import type { RealtimeServer, RealtimeSocket } from "./types";
+
+export interface SocketServerOptions {
+  corsOrigins: string[];
+  maxPayloadBytes: number;
+  socketEventRateLimit: number;
+  auth: SocketAuthOptions;
+  /** Called once the server exists, to build what needs it (delivery, directory). */
+  buildContext: (io: RealtimeServer) => SocketContext;
+  presence: PresenceService;
+}
+
+/** Socket.IO on the given HTTP server: authentication, the user's channel, presence, client events. */
+export function createSocketServer(httpServer: HttpServer, options: SocketServerOptions) {
+  const io: RealtimeServer = new Server(httpServer, {
+    path: "/socket.io",
+    transports: ["polling", "websocket"],
+    maxHttpBufferSize: options.maxPayloadBytes,
+    cors: { origin: options.corsOrigins.includes("*") ? true : options.corsOrigins, credentials: true },
+    serveClient: false,
+  });
+  const context = options.buildContext(io);
+  io.use(createSocketAuthMiddleware(options.auth));
+  io.on("connection", (socket) => onConnection(context, options, socket));
+  return { io, context };
+}
+
+function onConnection(context: SocketContext, options: SocketServerOptions, socket: RealtimeSocket): void {
+  const { metrics, logger } = context;
+  const { userId } = socket.data;
+  metrics.connectedSockets.inc();
+  metrics.connections.inc({ transport: socket.conn.transport.name });
+  registerHandlers(context, socket, options.socketEventRateLimit);
+
+  let joinedPresence: Promise<void> = Promise.resolve();
+  if (userId !== null) {
+    socket.join(userChannel(userId));
+    scheduleExpiry(socket);
+    joinedPresence = options.presence.connected(userId, socket.id).catch((error: unknown) => {
+      logger.error("presence connect failed", errorDetail(error));
+    });
+  }
+  void recoverFromHandshake(context, socket);
+
+  socket.on("disconnect", (reason) => {
+    metrics.connectedSockets.dec();
+    metrics.disconnections.inc({ reason: reason.replace(/ /g, "_") });
+    cancelExpiry(socket);
+    if (userId === null) return;
+    void joinedPresence
+      .then(() => options.presence.disconnected(userId, socket.id))
+      .catch((error: unknown) => logger.error("presence disconnect failed", errorDetail(error)));
+  });
+}
+
+/** `auth.since` offsets for the user's own channel and for `all`, sent in the handshake. */
+async function recoverFromHandshake(context: SocketContext, socket: RealtimeSocket): Promise<void> {
+  const since = (socket.handshake.auth as { since?: unknown }).since;
+  if (typeof since !== "object" || since === null) return;
+  const { userId } = socket.data;
+  const own = userId === null ? [] : [userChannel(userId)];
+  for (const channel of [...own, ALL_CHANNEL]) {
+    const offset = (since as Record<string, unknown>)[channel];
+    if (typeof offset !== "string") continue;
+    try {
+      const { recovered } = await context.delivery.join(socket, channel, offset);
+      context.metrics.historyReplays.inc({ outcome: recovered ? "recovered" : "gap" });
+      if (!recovered) socket.emit("recovery_failed", { channel });
+    } catch (error) {
+      context.logger.error("handshake recovery failed", { channel, ...errorDetail(error) });
+      socket.emit("recovery_failed", { channel });
+    }
+  }
+}

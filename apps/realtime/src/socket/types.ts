@@ -1,0 +1,23 @@
+import type { Server, Socket } from "socket.io";
+import type { ClientToServerEvents, ServerToClientEvents } from "@mechamap/protocol";
+
+export interface SocketData {
+  /** Null for guests. */
+  userId: string | null;
+  /** When the token expires, in milliseconds since the epoch; null for guests. */
+  expiresAt: number | null;
+  /** Channels joined through `subscribe` (the user's own channel is not counted). */
+  subscriptions: Set<string>;
+  /** Users this socket watches through `presence:watch`. */
+  watching: Set<string>;
+}
+
+export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Emission with an application-defined event name, which the typed server cannot express. */
+export interface LooseEmitter {
+  emit(event: string, ...args: unknown[]): boolean;
+}
+
+export const loosely = (target: object): LooseEmitter => target as LooseEmitter;

@@ -1,0 +1,30 @@
+import type { Clock } from "../core/ports";
+import { MemoryHistory } from "../history/memory-history";
+import { MemoryPresenceStore } from "../presence/memory-presence-store";
+import { MemoryBroadcaster } from "./memory-broadcaster";
+import { MemoryIdempotencyStore } from "./memory-idempotency-store";
+import { MemoryRateLimiter } from "./memory-rate-limiter";
+import type { SharedState } from "./shared-state";
+
+export interface EmbeddedStateOptions {
+  historySize: number;
+  historyTtlS: number;
+  clock: Clock;
+}
+
+/** One node alone: every shared part in this process's memory. */
+export function createEmbeddedState(options: EmbeddedStateOptions): SharedState {
+  const { clock } = options;
+  const history = new MemoryHistory({ size: options.historySize, ttlS: options.historyTtlS, clock });
+  const sweeper = setInterval(() => history.sweep(), 30_000);
+  sweeper.unref();
+  return {
+    broadcaster: new MemoryBroadcaster(history),
+    history,
+    presence: new MemoryPresenceStore(),
+    idempotency: new MemoryIdempotencyStore(clock),
+    rateLimiter: new MemoryRateLimiter(clock),
+    health: { mode: "embedded", state: () => "ok" },
+    close: async () => clearInterval(sweeper),
+  };
+}

@@ -1,0 +1,19 @@
+import type {
+  BackendHealth,
+  Broadcaster,
+  History,
+  IdempotencyStore,
+  PresenceStore,
+  RateLimiter,
+} from "../core/ports";
+
+/** Every piece of state a node shares with the cluster: memory in embedded mode, Redis in cluster mode. */
+export interface SharedState {
+  broadcaster: Broadcaster;
+  history: History;
+  presence: PresenceStore;
+  idempotency: IdempotencyStore;
+  rateLimiter: RateLimiter;
+  health: BackendHealth;
+  close(): Promise<void>;
+}
