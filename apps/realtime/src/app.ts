@@ -1,4 +1,4 @@
-import { createServer, Server as HttpServer } from "node:http";
+import { createServer, RequestListener, Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApiKeyVerifier } from "./auth/api-key-verifier";
 import { createJwtTokenVerifier } from "./auth/jwt-token-verifier";
@@ -66,7 +66,10 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     idempotencyTtlS: config.idempotencyTtlS,
   });
 
-  const httpServer = createServer();
+  // Socket.IO takes over the request listeners present when it attaches, forwarding what is not
+  // its own; so Koa must be registered first, through this indirection (Koa is built below).
+  let handleHttp: RequestListener = (_req, res) => res.writeHead(503).end();
+  const httpServer = createServer((req, res) => handleHttp(req, res));
   const { io, context } = createSocketServer(httpServer, {
     corsOrigins: config.corsOrigins,
     maxPayloadBytes: config.maxPayloadBytes,
@@ -125,7 +128,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     presence: { presence: state.presence, directory: context.directory },
     health: { report, registry: metrics.registry, metricsToken: config.metricsToken },
   });
-  httpServer.on("request", koa.callback());
+  handleHttp = koa.callback();
 
   let guard: { stop(): void } | undefined;
 
@@ -184,7 +187,8 @@ function createNotifier(config: Config, logger: Logger, metrics: RealtimeMetrics
     apiKey: config.laravelApiKey,
     onResult: (outcome, transition, detail) => {
       metrics.presenceWebhooks.inc({ outcome });
-      if (outcome === "failed") logger.warn("presence webhook failed", { event: transition.event, user_id: transition.user_id, detail });
+      if (outcome === "failed")
+        logger.warn("presence webhook failed", { event: transition.event, user_id: transition.user_id, detail });
     },
   });
 }

@@ -9,7 +9,12 @@ import type { LoadedConfig } from "./config/load-config";
 export function developmentExample(config: Config, generated: LoadedConfig["generated"], port: number): string {
   const base = `http://localhost:${port}`;
   const token = signToken(config.jwtSecret, "1", 24 * 3600);
-  const body = JSON.stringify({ event: "notification", to: "user", user_id: 1, data: { title: "Hello from MechaMap Realtime" } });
+  const body = JSON.stringify({
+    event: "notification",
+    to: "user",
+    user_id: 1,
+    data: { title: "Hello from MechaMap Realtime" },
+  });
   return [
     "",
     "MechaMap Realtime is running in development mode with generated secrets (set them in .env to keep them):",

@@ -19,13 +19,19 @@ async function main(): Promise<void> {
     return;
   }
   if (config.redisUrl || config.redisClusterNodes.length > 0) {
-    process.stderr.write("config: REDIS_URL / REDIS_CLUSTER_NODES: cluster mode is not built yet; unset them for embedded mode\n");
+    process.stderr.write(
+      "config: REDIS_URL / REDIS_CLUSTER_NODES: cluster mode is not built yet; unset them for embedded mode\n",
+    );
     process.exit(1);
   }
 
   const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat });
   const metrics = new RealtimeMetrics(new Registry());
-  const state = createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock: systemClock });
+  const state = createEmbeddedState({
+    historySize: config.historySize,
+    historyTtlS: config.historyTtlS,
+    clock: systemClock,
+  });
   const app = createRealtimeApp({ config, logger, metrics, state });
   const address = await app.start();
   logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });

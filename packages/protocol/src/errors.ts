@@ -19,12 +19,7 @@ export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
 /** Codes of `{ok:false,error}` acks to client events. */
 export type AckErrorCode =
-  | "invalid"
-  | "forbidden"
-  | "subscription_limit"
-  | "rate_limited"
-  | "auth_unavailable"
-  | "internal";
+  "invalid" | "forbidden" | "subscription_limit" | "rate_limited" | "auth_unavailable" | "internal";
 
 /** Codes in `connect_error.data.code` (the message is always "unauthorized"). */
 export type ConnectErrorCode = "token_missing" | "token_invalid" | "token_expired";

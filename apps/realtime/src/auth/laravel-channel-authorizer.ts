@@ -23,7 +23,11 @@ export function createLaravelChannelAuthorizer(options: LaravelChannelAuthorizer
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json", "x-websocket-api-key": options.apiKey },
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json",
+          "x-websocket-api-key": options.apiKey,
+        },
         body: JSON.stringify({ user_id: userId, channel }),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -62,7 +62,8 @@ function checkSecrets(config: Config, problems: string[]): LoadedConfig["generat
     if (config.laravelApiKey && config.laravelApiKey.length < MIN_API_KEY_LENGTH) {
       problems.push(`LARAVEL_API_KEY must be at least ${MIN_API_KEY_LENGTH} characters in production`);
     }
-    if (config.corsOrigins.length === 0) problems.push("CORS_ORIGINS is required in production (comma-separated origins)");
+    if (config.corsOrigins.length === 0)
+      problems.push("CORS_ORIGINS is required in production (comma-separated origins)");
     return generated;
   }
   if (!config.jwtSecret) {

@@ -92,7 +92,9 @@ const url =
 const sha256List: Parser<string[]> = (raw) => {
   const hashes = list(raw) as string[];
   const bad = hashes.find((hash) => !/^[0-9a-fA-F]{64}$/.test(hash));
-  return bad ? { problem: "must be comma-separated sha256 hex digests (64 hex characters each)" } : hashes.map((h) => h.toLowerCase());
+  return bad
+    ? { problem: "must be comma-separated sha256 hex digests (64 hex characters each)" }
+    : hashes.map((h) => h.toLowerCase());
 };
 
 const hostPorts: Parser<string[]> = (raw) => {
@@ -147,8 +149,20 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     parse: text,
     secret: true,
   },
-  jwtIssuer: { key: "jwtIssuer", env: "JWT_ISSUER", doc: "accepted iss values, comma-separated", fallback: [], parse: list },
-  jwtAudience: { key: "jwtAudience", env: "JWT_AUDIENCE", doc: "required aud", fallback: undefined, parse: optionalText },
+  jwtIssuer: {
+    key: "jwtIssuer",
+    env: "JWT_ISSUER",
+    doc: "accepted iss values, comma-separated",
+    fallback: [],
+    parse: list,
+  },
+  jwtAudience: {
+    key: "jwtAudience",
+    env: "JWT_AUDIENCE",
+    doc: "required aud",
+    fallback: undefined,
+    parse: optionalText,
+  },
   laravelApiKey: {
     key: "laravelApiKey",
     env: "LARAVEL_API_KEY",
@@ -185,7 +199,13 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     fallback: "none",
     parse: oneOf("none", "laravel"),
   },
-  allowGuests: { key: "allowGuests", env: "ALLOW_GUESTS", doc: "sockets without a token may connect", fallback: false, parse: boolean },
+  allowGuests: {
+    key: "allowGuests",
+    env: "ALLOW_GUESTS",
+    doc: "sockets without a token may connect",
+    fallback: false,
+    parse: boolean,
+  },
   allowQueryToken: {
     key: "allowQueryToken",
     env: "ALLOW_QUERY_TOKEN",
@@ -207,8 +227,20 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     fallback: 15000,
     parse: integer(1000, 3_600_000),
   },
-  historySize: { key: "historySize", env: "HISTORY_SIZE", doc: "events kept per channel", fallback: 100, parse: integer(0, 100_000) },
-  historyTtlS: { key: "historyTtlS", env: "HISTORY_TTL_S", doc: "how long events are kept", fallback: 600, parse: integer(1, 604_800) },
+  historySize: {
+    key: "historySize",
+    env: "HISTORY_SIZE",
+    doc: "events kept per channel",
+    fallback: 100,
+    parse: integer(0, 100_000),
+  },
+  historyTtlS: {
+    key: "historyTtlS",
+    env: "HISTORY_TTL_S",
+    doc: "how long events are kept",
+    fallback: 600,
+    parse: integer(1, 604_800),
+  },
   idempotencyTtlS: {
     key: "idempotencyTtlS",
     env: "IDEMPOTENCY_TTL_S",
@@ -251,8 +283,20 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     fallback: 10000,
     parse: integer(100, 600_000),
   },
-  logLevel: { key: "logLevel", env: "LOG_LEVEL", doc: "winston level", fallback: "info", parse: oneOf("error", "warn", "info", "debug") },
-  logFormat: { key: "logFormat", env: "LOG_FORMAT", doc: "json, or pretty for humans", fallback: "json", parse: oneOf("json", "pretty") },
+  logLevel: {
+    key: "logLevel",
+    env: "LOG_LEVEL",
+    doc: "winston level",
+    fallback: "info",
+    parse: oneOf("error", "warn", "info", "debug"),
+  },
+  logFormat: {
+    key: "logFormat",
+    env: "LOG_FORMAT",
+    doc: "json, or pretty for humans",
+    fallback: "json",
+    parse: oneOf("json", "pretty"),
+  },
   metricsToken: {
     key: "metricsToken",
     env: "METRICS_TOKEN",

@@ -68,7 +68,10 @@ export function parseBroadcast(
   };
 }
 
-function parseTarget(body: Record<string, unknown>, fail: (path: string, message: string) => void): string[] | undefined {
+function parseTarget(
+  body: Record<string, unknown>,
+  fail: (path: string, message: string) => void,
+): string[] | undefined {
   switch (body.to) {
     case "user": {
       const id = normaliseId(body.user_id);

@@ -78,13 +78,14 @@ export class RealtimeMetrics {
       labelNames: ["scope"],
       registers,
     });
-    const metrics = this;
+    const countOnline = (): Promise<number> => this.countOnlineUsers();
+    const backendUp = (): boolean => this.isBackendUp();
     this.onlineUsers = new Gauge({
       name: "realtime_online_users",
       help: "Users online across the cluster.",
       registers,
       async collect() {
-        this.set(await metrics.countOnlineUsers().catch(() => 0));
+        this.set(await countOnline().catch(() => 0));
       },
     });
     this.redisUp = new Gauge({
@@ -92,7 +93,7 @@ export class RealtimeMetrics {
       help: "1 when the shared-state backend is reachable (always 1 in embedded mode).",
       registers,
       collect() {
-        this.set(metrics.isBackendUp() ? 1 : 0);
+        this.set(backendUp() ? 1 : 0);
       },
     });
     this.historyReplays = new Counter({

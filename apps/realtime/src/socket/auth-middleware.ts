@@ -13,7 +13,8 @@ export interface SocketAuthOptions {
 
 type ConnectError = Error & { data?: { code: string } };
 
-const refuse = (code: string): ConnectError => Object.assign(new Error(code === "unavailable" ? code : "unauthorized"), { data: { code } });
+const refuse = (code: string): ConnectError =>
+  Object.assign(new Error(code === "unavailable" ? code : "unauthorized"), { data: { code } });
 
 /**
  * Authenticates the handshake: the JWT from `auth.token`, `auth.headers.Authorization`

@@ -43,7 +43,7 @@ function onConnection(context: SocketContext, options: SocketServerOptions, sock
 
   let joinedPresence: Promise<void> = Promise.resolve();
   if (userId !== null) {
-    socket.join(userChannel(userId));
+    void socket.join(userChannel(userId));
     scheduleExpiry(socket);
     joinedPresence = options.presence.connected(userId, socket.id).catch((error: unknown) => {
       logger.error("presence connect failed", errorDetail(error));

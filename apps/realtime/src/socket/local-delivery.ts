@@ -44,13 +44,13 @@ export class LocalDelivery {
   /** Joins `channel`; with `since`, first replays what the socket missed after that offset. */
   async join(socket: RealtimeSocket, channel: string, since?: string): Promise<Recovery> {
     if (since === undefined) {
-      if (channel !== ALL_CHANNEL) socket.join(channel);
+      if (channel !== ALL_CHANNEL) void socket.join(channel);
       return { recovered: false, replayed: 0 };
     }
     const session: RecoverySession = { buffer: [] };
     this.track(channel, session);
-    socket.join(recoveringRoom(channel));
-    if (channel !== ALL_CHANNEL) socket.join(channel);
+    void socket.join(recoveringRoom(channel));
+    if (channel !== ALL_CHANNEL) void socket.join(channel);
     try {
       const replay = await this.history.since(channel, since);
       let last = since;
@@ -67,7 +67,7 @@ export class LocalDelivery {
     } finally {
       // Synchronous from the last await on: no live message can slip between flush and leave.
       this.untrack(channel, session);
-      socket.leave(recoveringRoom(channel));
+      void socket.leave(recoveringRoom(channel));
     }
   }
 

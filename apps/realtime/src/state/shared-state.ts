@@ -1,11 +1,4 @@
-import type {
-  BackendHealth,
-  Broadcaster,
-  History,
-  IdempotencyStore,
-  PresenceStore,
-  RateLimiter,
-} from "../core/ports";
+import type { BackendHealth, Broadcaster, History, IdempotencyStore, PresenceStore, RateLimiter } from "../core/ports";
 
 /** Every piece of state a node shares with the cluster: memory in embedded mode, Redis in cluster mode. */
 export interface SharedState {

@@ -13,7 +13,8 @@ const MAX_PAGE = 1000;
 
 function requireId(raw: string, path: string): string {
   const id = normaliseId(/^\d+$/.test(raw) ? Number(raw) : raw);
-  if (id === undefined) throw validationFailed([{ path, message: "must be a positive integer or 1-64 of [A-Za-z0-9_-]" }]);
+  if (id === undefined)
+    throw validationFailed([{ path, message: "must be a positive integer or 1-64 of [A-Za-z0-9_-]" }]);
   return id;
 }
 
@@ -42,7 +43,8 @@ export function presenceRoutes({ presence, directory }: PresenceRouteOptions): R
     const ids = [...new Set(raw.map((id, index) => requireId(id, `ids[${index}]`)))];
     const found = await presence.lookup(ids);
     const users: Record<string, { online: boolean; connections: number }> = {};
-    for (const id of ids) users[id] = { online: found.get(id)?.online ?? false, connections: found.get(id)?.connections ?? 0 };
+    for (const id of ids)
+      users[id] = { online: found.get(id)?.online ?? false, connections: found.get(id)?.connections ?? 0 };
     ctx.body = { users };
   });
 
@@ -51,7 +53,8 @@ export function presenceRoutes({ presence, directory }: PresenceRouteOptions): R
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw validationFailed([{ path: "limit", message: `must be a whole number from 1 to ${MAX_PAGE}` }]);
     }
-    const cursor = typeof ctx.query.cursor === "string" && ctx.query.cursor !== "" ? requireId(ctx.query.cursor, "cursor") : null;
+    const cursor =
+      typeof ctx.query.cursor === "string" && ctx.query.cursor !== "" ? requireId(ctx.query.cursor, "cursor") : null;
     const page = await presence.listOnline(limit, cursor);
     ctx.body = { count: page.count, user_ids: page.userIds, next_cursor: page.nextCursor };
   });

@@ -17,7 +17,7 @@ export async function presenceWatch(context: SocketContext, socket: RealtimeSock
   if (new Set([...watching, ...userIds]).size > MAX_WATCHED_USERS) throw new AckError("subscription_limit");
   for (const userId of userIds) {
     watching.add(userId);
-    socket.join(presenceChannel(userId));
+    void socket.join(presenceChannel(userId));
   }
   const found = await context.presence.lookup(userIds);
   return { online: userIds.filter((userId) => found.get(userId)?.online) };

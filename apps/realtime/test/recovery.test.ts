@@ -1,0 +1,123 @@
+import { client, connected, record, request, startNode, tokenFor, until, wait } from "./helpers/node";
+import { createEmbeddedState } from "../src/state/embedded-state";
+import { systemClock, History } from "../src/core/ports";
+import type { TestNode } from "./helpers/node";
+
+async function send(node: TestNode, count: number, from = 0, to: object = { to: "thread", thread_id: 7 }) {
+  for (let i = from; i < from + count; i++) {
+    expect((await node.api("/api/broadcast", { body: { event: "new_reply", ...to, data: { i } } })).status).toBe(200);
+  }
+}
+
+describe("recovery by offsets", () => {
+  it("replays exactly the 20 events missed while disconnected, in order, without duplicates", async () => {
+    const node = await startNode();
+    const first = await connected(node.url, { auth: { token: tokenFor(1) } });
+    await request(first, "subscribe", { thread_id: 7 });
+    const seen = record(first);
+    await send(node, 3);
+    await until(() => seen.length === 3);
+    const lastOffset = seen[2].meta!.offset;
+    first.disconnect();
+
+    await send(node, 20, 3);
+    const again = await connected(node.url, { auth: { token: tokenFor(1) } });
+    const replayed = record(again);
+    const ack = await request(again, "subscribe", { thread_id: 7, since: lastOffset });
+    expect(ack).toEqual({ ok: true, channel: "thread.7", recovered: true });
+    await send(node, 2, 23);
+    await until(() => replayed.length >= 22);
+    expect(replayed.map((e) => e.data.i)).toEqual(Array.from({ length: 22 }, (_, k) => k + 3));
+    expect(new Set(replayed.map((e) => e.meta!.offset)).size).toBe(22);
+  });
+
+  it("says recovered:false when the gap is older than HISTORY_SIZE", async () => {
+    const node = await startNode({ HISTORY_SIZE: "5" });
+    const first = await connected(node.url, { auth: { token: tokenFor(1) } });
+    await request(first, "subscribe", { thread_id: 7 });
+    const seen = record(first);
+    await send(node, 1);
+    await until(() => seen.length === 1);
+    first.disconnect();
+    await send(node, 20, 1);
+    const again = await connected(node.url, { auth: { token: tokenFor(1) } });
+    const got = record(again);
+    expect(await request(again, "subscribe", { thread_id: 7, since: seen[0].meta!.offset })).toEqual({
+      ok: true,
+      channel: "thread.7",
+      recovered: false,
+    });
+    await send(node, 1, 21);
+    await until(() => got.length === 1);
+    expect(got[0].data.i).toBe(21);
+  });
+
+  it("recovers the user's own channel from auth.since in the handshake", async () => {
+    const node = await startNode();
+    const first = await connected(node.url, { auth: { token: tokenFor(3) } });
+    const seen = record(first);
+    await send(node, 1, 0, { to: "user", user_id: 3 });
+    await until(() => seen.length === 1);
+    first.disconnect();
+    await send(node, 4, 1, { to: "user", user_id: 3 });
+    // Listening before the handshake: the replay follows the CONNECT packet at once.
+    const again = client(node.url, { auth: { token: tokenFor(3), since: { "user.3": seen[0].meta!.offset } } });
+    const got = record(again);
+    await until(() => got.length === 4);
+    expect(got.map((e) => e.data.i)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("emits recovery_failed for a handshake offset it cannot serve", async () => {
+    const node = await startNode();
+    const socket = client(node.url, { auth: { token: tokenFor(3), since: { "user.3": "1-999" } } });
+    const failed = new Promise((resolve) => socket.on("recovery_failed", resolve));
+    expect(await failed).toEqual({ channel: "user.3" });
+  });
+
+  it("puts live events that arrive during a replay after it, each once", async () => {
+    // A slow history read (as Redis can be) opens a window both before and after the read,
+    // so that live events land in the replay, in the live buffer, or in both.
+    const node = await startNode({}, (config) => {
+      const state = createEmbeddedState({ historySize: 100, historyTtlS: 600, clock: systemClock });
+      const slowSince: History["since"] = async (channel, offset) => {
+        await wait(40);
+        const replay = await state.history.since(channel, offset);
+        await wait(40);
+        return replay;
+      };
+      expect(config.historySize).toBe(100);
+      return { ...state, history: { since: slowSince } };
+    });
+    const first = await connected(node.url, { auth: { token: tokenFor(1) } });
+    await request(first, "subscribe", { thread_id: 9 });
+    const seen = record(first);
+    await send(node, 1, 0, { to: "thread", thread_id: 9 });
+    await until(() => seen.length === 1);
+    first.disconnect();
+    await send(node, 10, 1, { to: "thread", thread_id: 9 });
+
+    const again = await connected(node.url, { auth: { token: tokenFor(1) } });
+    const got = record(again);
+    // Live publishes race the subscribe: whatever the interleaving, order and uniqueness must hold.
+    const live = (async () => {
+      for (let i = 11; i < 21; i++) {
+        await send(node, 1, i, { to: "thread", thread_id: 9 });
+        await wait(10);
+      }
+    })();
+    const ack = await request(again, "subscribe", { thread_id: 9, since: seen[0].meta!.offset });
+    await live;
+    expect(ack).toMatchObject({ recovered: true });
+    await until(() => got.length >= 20);
+    expect(got.map((e) => e.data.i)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+  });
+
+  it("refuses a malformed since", async () => {
+    const node = await startNode();
+    const socket = await connected(node.url, { auth: { token: tokenFor(1) } });
+    expect(await request(socket, "subscribe", { thread_id: 9, since: "yesterday" })).toEqual({
+      ok: false,
+      error: "invalid",
+    });
+  });
+});
