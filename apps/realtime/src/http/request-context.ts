@@ -19,7 +19,7 @@ export function requestContext(logger: Logger, metrics: RealtimeMetrics): Middle
     try {
       await next();
     } finally {
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? "unmatched";
+      const route = routeTemplate(ctx.matched as RouteLayer[] | undefined);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.apiRequests.inc({ route, method: ctx.method, status: String(ctx.status) });
       metrics.apiDuration.observe({ route, method: ctx.method }, seconds);
@@ -36,4 +36,15 @@ export function requestContext(logger: Logger, metrics: RealtimeMetrics): Middle
       }
     }
   };
+}
+
+interface RouteLayer {
+  path: string;
+  methods: string[];
+}
+
+/** The matched route's template; middleware layers (no methods, like the `/api` auth) do not count. */
+function routeTemplate(layers: RouteLayer[] | undefined): string {
+  const routes = (layers ?? []).filter((layer) => layer.methods.length > 0);
+  return routes.length > 0 ? routes[routes.length - 1].path : "unmatched";
 }

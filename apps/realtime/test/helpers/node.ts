@@ -48,6 +48,7 @@ export async function startNode(
     LARAVEL_API_KEY: API_KEY,
     JWT_SECRET,
     PRESENCE_GRACE_MS: "200",
+    SHUTDOWN_TIMEOUT_MS: "2000",
     ...env,
   });
   if (problems.length > 0) throw new Error(problems.join("\n"));
