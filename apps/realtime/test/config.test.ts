@@ -1,0 +1,69 @@
+import { describeConfig, loadConfig } from "../src/config/load-config";
+
+describe("configuration", () => {
+  it("fills every default and generates secrets in development", () => {
+    const { config, problems, generated } = loadConfig({});
+    expect(problems).toEqual([]);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: "0.0.0.0",
+      redisKeyPrefix: "rt:",
+      presenceGraceMs: 5000,
+      nodeTtlMs: 15000,
+      historySize: 100,
+      historyTtlS: 600,
+      idempotencyTtlS: 600,
+      maxPayloadBytes: 102400,
+      maxSubscriptions: 100,
+      apiRateLimit: 2000,
+      shutdownTimeoutMs: 10000,
+      corsOrigins: ["*"],
+      channelAuth: "none",
+      allowGuests: false,
+      allowQueryToken: false,
+    });
+    expect(generated.jwtSecret).toHaveLength(64);
+    expect(config.jwtSecret).toBe(generated.jwtSecret);
+    expect(config.laravelApiKey).toBe(generated.apiKey);
+  });
+
+  it("lists one clear line per bad variable", () => {
+    const { problems } = loadConfig({
+      PORT: "70000",
+      ALLOW_GUESTS: "maybe",
+      CHANNEL_AUTH: "gates",
+      REDIS_URL: "http://x",
+    });
+    expect(problems).toEqual([
+      'PORT must be a whole number from 0 to 65535, got "70000"',
+      "REDIS_URL must be a redis:// or rediss:// URL",
+      'CHANNEL_AUTH must be one of none, laravel, got "gates"',
+      'ALLOW_GUESTS must be true or false, got "maybe"',
+    ]);
+  });
+
+  it("requires real secrets and origins in production", () => {
+    const { problems, generated } = loadConfig({ NODE_ENV: "production", JWT_SECRET: "short", LARAVEL_API_KEY: "k" });
+    expect(generated).toEqual({});
+    expect(problems).toEqual([
+      "JWT_SECRET must be at least 32 bytes in production",
+      "LARAVEL_API_KEY must be at least 16 characters in production",
+      "CORS_ORIGINS is required in production (comma-separated origins)",
+    ]);
+    const ok = loadConfig({
+      NODE_ENV: "production",
+      JWT_SECRET: "x".repeat(32),
+      WEBSOCKET_API_KEY_HASH: "a".repeat(64),
+      CORS_ORIGINS: "https://forum.example",
+    });
+    expect(ok.problems).toEqual([]);
+  });
+
+  it("masks secrets when printing the effective config", () => {
+    const { config } = loadConfig({ JWT_SECRET: "super-secret-value-123", LARAVEL_API_KEY: "api-key-value-456789" });
+    const shown = JSON.stringify(describeConfig(config));
+    expect(shown).not.toContain("super-secret-value-123");
+    expect(shown).not.toContain("api-key-value-456789");
+    expect(describeConfig(config)).toMatchObject({ JWT_SECRET: "su****23", PORT: 3000 });
+  });
+});
