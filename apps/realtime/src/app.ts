@@ -74,6 +74,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     corsOrigins: config.corsOrigins,
     maxPayloadBytes: config.maxPayloadBytes,
     socketEventRateLimit: config.socketEventRateLimit,
+    adapter: state.adapter,
     presence: presenceService,
     auth: {
       verifier,

@@ -5,6 +5,7 @@ import { developmentExample } from "./dev-example";
 import { createLogger, errorDetail } from "./observability/logger";
 import { RealtimeMetrics } from "./observability/metrics";
 import { createEmbeddedState } from "./state/embedded-state";
+import { createRedisState } from "./state/redis-state";
 import { systemClock } from "./core/ports";
 
 /** Composition root: load config → build parts → start → handle signals. */
@@ -18,20 +19,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
     return;
   }
-  if (config.redisUrl || config.redisClusterNodes.length > 0) {
-    process.stderr.write(
-      "config: REDIS_URL / REDIS_CLUSTER_NODES: cluster mode is not built yet; unset them for embedded mode\n",
-    );
-    process.exit(1);
-  }
-
   const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat });
   const metrics = new RealtimeMetrics(new Registry());
-  const state = createEmbeddedState({
-    historySize: config.historySize,
-    historyTtlS: config.historyTtlS,
-    clock: systemClock,
-  });
+  const clustered = Boolean(config.redisUrl) || config.redisClusterNodes.length > 0;
+  const state = clustered
+    ? await createRedisState(config, { onError: (error) => logger.error("redis presence failed", errorDetail(error)) })
+    : createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock: systemClock });
   const app = createRealtimeApp({ config, logger, metrics, state });
   const address = await app.start();
   logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });

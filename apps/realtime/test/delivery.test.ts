@@ -1,4 +1,4 @@
-import { connected, record, request, startNode, tokenFor, until } from "./helpers/node";
+import { connected, record, request, startNode, tokenFor, until, json } from "./helpers/node";
 
 describe("broadcast delivery", () => {
   it("delivers the seed's three calls as (data, meta), data unchanged", async () => {
@@ -29,7 +29,7 @@ describe("broadcast delivery", () => {
         body: { event: "new_reply", to: "thread", thread_id: "7", data: { reply_id: 1 } },
       }),
     ];
-    const bodies = await Promise.all(answers.map((answer) => answer.json()));
+    const bodies = await Promise.all(answers.map((answer) => json(answer)));
     expect(bodies).toEqual([
       { success: true, id: expect.any(String), channel: "user.42", offset: expect.any(String) },
       { success: true, id: expect.any(String), channel: "thread.7", offset: expect.any(String) },
@@ -65,9 +65,9 @@ describe("broadcast delivery", () => {
     const [a, b, c] = await Promise.all([1, 2, 3].map((id) => connected(node.url, { auth: { token: tokenFor(id) } })));
     expect(await request(c, "subscribe", { channel: "forum.3" })).toMatchObject({ ok: true, channel: "forum.3" });
     const [ga, gb, gc] = [record(a), record(b), record(c)];
-    const many = await (
-      await node.api("/api/broadcast", { body: { event: "m", to: "users", user_ids: [1, "2", 2], data: {} } })
-    ).json();
+    const many = await json(
+      node.api("/api/broadcast", { body: { event: "m", to: "users", user_ids: [1, "2", 2], data: {} } }),
+    );
     expect(many).toEqual({ success: true, id: expect.any(String), channels: 2 });
     await node.api("/api/broadcast", { body: { event: "everyone", to: "all", data: { x: 1 } } });
     await node.api("/api/broadcast", { body: { event: "forum", to: "channel", channel: "forum.3", data: {} } });
@@ -84,15 +84,13 @@ describe("broadcast delivery", () => {
     const got = record(socket);
     const body = { event: "n", to: "user", user_id: 1, data: {}, id: "order-77" };
     const answers = await Promise.all(Array.from({ length: 10 }, () => node.api("/api/broadcast", { body })));
-    const results = await Promise.all(answers.map((a) => a.json()));
+    const results = await Promise.all(answers.map((a) => json(a)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(results.filter((r) => r.duplicate === true)).toHaveLength(9);
     const viaHeader = { event: "n", to: "user", user_id: 1, data: {} };
     await node.api("/api/broadcast", { body: viaHeader, headers: { "Idempotency-Key": "k-1" } });
-    const repeat = await (
-      await node.api("/api/broadcast", { body: viaHeader, headers: { "Idempotency-Key": "k-1" } })
-    ).json();
+    const repeat = await json(node.api("/api/broadcast", { body: viaHeader, headers: { "Idempotency-Key": "k-1" } }));
     expect(repeat).toMatchObject({ success: true, duplicate: true, id: "k-1", channel: "user.1" });
     await node.api("/api/broadcast", { body: { ...viaHeader, data: { last: true } } });
     await until(() => got.some((e) => e.data.last));
@@ -104,7 +102,7 @@ describe("broadcast delivery", () => {
     const socket = await connected(node.url, { auth: { token: tokenFor(4) } });
     const got = record(socket);
     const broadcasts = [0, 1, 2].map((i) => ({ event: "b", to: "user", user_id: 4, data: { i } }));
-    const answer = await (await node.api("/api/broadcast/batch", { body: { broadcasts } })).json();
+    const answer = await json(node.api("/api/broadcast/batch", { body: { broadcasts } }));
     expect(answer.results).toHaveLength(3);
     expect(answer.results.every((r: { success: boolean }) => r.success)).toBe(true);
     await until(() => got.length === 3);

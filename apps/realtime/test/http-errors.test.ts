@@ -1,10 +1,10 @@
 import { request as httpRequest } from "node:http";
-import { API_KEY, startNode, TestNode } from "./helpers/node";
+import { API_KEY, startNode, TestNode, json } from "./helpers/node";
 
 const valid = { event: "notification", to: "user", user_id: 42, data: { title: "hi" } };
 
 async function expectError(response: Response, status: number, code: string): Promise<Record<string, unknown>> {
-  const body = (await response.json()) as Record<string, unknown>;
+  const body = (await json(response)) as Record<string, unknown>;
   expect({ status: response.status, success: body.success, error: body.error }).toEqual({
     status,
     success: false,
@@ -17,7 +17,7 @@ async function expectError(response: Response, status: number, code: string): Pr
 async function expectStillServing(node: TestNode): Promise<void> {
   const response = await node.api("/api/broadcast", { body: valid });
   expect(response.status).toBe(200);
-  expect(await response.json()).toMatchObject({ success: true, channel: "user.42" });
+  expect(await json(response)).toMatchObject({ success: true, channel: "user.42" });
 }
 
 /** Sends raw bytes with Node's http client, so that headers and bodies can be anything. */
@@ -185,8 +185,7 @@ describe("HTTP API errors", () => {
     });
     const body = await expectError(response, 422, "validation_failed");
     expect(body.details).toEqual([{ path: "broadcasts[1].event", message: expect.any(String) }]);
-    const offsetBefore = ((await (await node.api("/api/broadcast", { body: valid })).json()) as { offset: string })
-      .offset;
+    const offsetBefore = ((await json(node.api("/api/broadcast", { body: valid }))) as { offset: string }).offset;
     expect(offsetBefore).toMatch(/-1$/);
   });
 

@@ -45,7 +45,7 @@ describe("the seed's Laravel code against a real node", () => {
     const user = client(node.url, { auth: { token: await mintToken(42) } });
     const toUser = record(user);
     const viewer = client(node.url, { auth: { token: await mintToken(9) } });
-    await new Promise((resolve) => viewer.once("connect", resolve));
+    await new Promise<void>((resolve) => viewer.once("connect", () => resolve()));
     expect(await request(viewer, "subscribe", { thread_id: 7 })).toMatchObject({ ok: true, channel: "thread.7" });
     const toThread = record(viewer);
     await until(() => user.connected);

@@ -65,7 +65,7 @@ describe("limits and bad input on sockets", () => {
   it("cuts off a socket that stops reading once 1 MiB waits for it", async () => {
     const node = await startNode();
     const slow = client(node.url, { auth: { token: tokenFor(1) } });
-    await new Promise((resolve) => slow.once("connect", resolve));
+    await new Promise<void>((resolve) => slow.once("connect", () => resolve()));
     const serverSocket = [...node.app.io.of("/").sockets.values()][0];
     // Stop reading: pause the client's TCP socket, so that unsent data piles up on the server.
     const engine = (slow.io.engine as unknown as { transport: { ws: { _socket: { pause(): void } } } }).transport;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
 import { run } from "./helpers/run";
-import { until } from "./helpers/node";
+import { until, json } from "./helpers/node";
 
 /** The built entry point, as `npm start` and production run it. */
 const MAIN = join(__dirname, "../dist/main.js");
@@ -57,7 +57,7 @@ describe("node apps/realtime/dist/main.js", () => {
       .split("\n")
       .find((line) => line.trim().startsWith("curl "))!
       .trim();
-    expect((await fetch(`http://127.0.0.1:${node.port()}/health`).then((r) => r.json())).status).toBe("ok");
+    expect((await fetch(`http://127.0.0.1:${node.port()}/health`).then((r) => json(r))).status).toBe("ok");
 
     const socket = io(`http://127.0.0.1:${node.port()}`, {
       auth: { token },
@@ -65,7 +65,9 @@ describe("node apps/realtime/dist/main.js", () => {
       reconnection: false,
     });
     try {
-      await new Promise((resolve, reject) => (socket.once("connect", resolve), socket.once("connect_error", reject)));
+      await new Promise<void>(
+        (resolve, reject) => (socket.once("connect", () => resolve()), socket.once("connect_error", reject)),
+      );
       const received = new Promise((resolve) => socket.once("notification", (data, meta) => resolve({ data, meta })));
       const sent = await run("bash", ["-c", curl]);
       expect(JSON.parse(sent.stdout)).toMatchObject({ success: true, channel: "user.1" });

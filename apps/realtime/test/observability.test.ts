@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { connected, request, startNode, tokenFor, until } from "./helpers/node";
+import { connected, request, startNode, tokenFor, until, json } from "./helpers/node";
 import { createEmbeddedState } from "../src/state/embedded-state";
 import { systemClock } from "../src/core/ports";
 
@@ -9,7 +9,7 @@ describe("health and metrics", () => {
     await connected(node.url, { auth: { token: tokenFor(1) } });
     const response = await fetch(`${node.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
+    expect(await json(response)).toEqual({
       status: "ok",
       node: "node-a",
       uptime_s: expect.any(Number),
@@ -17,7 +17,7 @@ describe("health and metrics", () => {
       redis: "embedded",
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
     });
-    expect(await (await fetch(`${node.url}/health/live`)).json()).toEqual({ status: "ok" });
+    expect(await json(fetch(`${node.url}/health/live`))).toEqual({ status: "ok" });
   });
 
   it("serves /metrics that promtool check metrics accepts, with every family of the spec", async () => {
@@ -75,10 +75,10 @@ describe("health and metrics", () => {
     backend = "down";
     const health = await fetch(`${node.url}/health`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toMatchObject({ status: "degraded", redis: "down" });
+    expect(await json(health)).toMatchObject({ status: "degraded", redis: "down" });
     const refused = await node.api("/api/broadcast", { body });
     expect(refused.status).toBe(503);
-    expect(await refused.json()).toMatchObject({ success: false, error: "unavailable" });
+    expect(await json(refused)).toMatchObject({ success: false, error: "unavailable" });
     expect(await (await fetch(`${node.url}/metrics`)).text()).toMatch(/^realtime_redis_up 0$/m);
     backend = "ok";
     expect((await fetch(`${node.url}/health`)).status).toBe(200);

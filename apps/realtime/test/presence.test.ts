@@ -1,4 +1,4 @@
-import { API_KEY, connected, record, request, startNode, tokenFor, until, wait } from "./helpers/node";
+import { API_KEY, connected, record, request, startNode, tokenFor, until, wait, json } from "./helpers/node";
 import { startLaravelStub } from "./helpers/laravel-stub";
 
 const GRACE_MS = 200;
@@ -49,9 +49,9 @@ describe("presence", () => {
     await connected(node.url, { auth: { token: tokenFor(6) } });
     await until(() => node.app.io.of("/").sockets.size === 3);
     await wait(20);
-    const one = await (await node.api("/api/presence/users/5")).json();
+    const one = await json(node.api("/api/presence/users/5"));
     expect(one).toEqual({ user_id: "5", online: true, connections: 2, last_seen: expect.any(String) });
-    const many = await (await node.api("/api/presence/users?ids=5,6,7")).json();
+    const many = await json(node.api("/api/presence/users?ids=5,6,7"));
     expect(many).toEqual({
       users: {
         "5": { online: true, connections: 2 },
@@ -59,9 +59,9 @@ describe("presence", () => {
         "7": { online: false, connections: 0 },
       },
     });
-    const page1 = await (await node.api("/api/presence/online?limit=1")).json();
+    const page1 = await json(node.api("/api/presence/online?limit=1"));
     expect(page1).toEqual({ count: 2, user_ids: ["5"], next_cursor: "5" });
-    const page2 = await (await node.api(`/api/presence/online?limit=1&cursor=${page1.next_cursor}`)).json();
+    const page2 = await json(node.api(`/api/presence/online?limit=1&cursor=${page1.next_cursor}`));
     expect(page2).toEqual({ count: 2, user_ids: ["6"], next_cursor: null });
     expect((await node.api("/api/presence/online?limit=0")).status).toBe(422);
     expect((await node.api("/api/presence/users?ids=")).status).toBe(422);
@@ -75,7 +75,7 @@ describe("presence", () => {
     const b = await connected(node.url, { auth: { token: tokenFor(11) } });
     const b2 = await connected(node.url, { auth: { token: tokenFor(11) } });
     for (const s of [a, b, b2]) await request(s, "subscribe", { thread_id: 7 });
-    expect(await (await node.api("/api/threads/7/viewers")).json()).toEqual({
+    expect(await json(node.api("/api/threads/7/viewers"))).toEqual({
       thread_id: "7",
       count: 2,
       user_ids: ["10", "11"],
@@ -95,7 +95,7 @@ describe("presence", () => {
     const other = await connected(node.url, { auth: { token: tokenFor(9) } });
     const reasons: string[] = [];
     for (const s of [s1, s2]) s.on("disconnect", (reason) => reasons.push(reason));
-    expect(await (await node.api("/api/users/8/disconnect", { method: "POST" })).json()).toEqual({
+    expect(await json(node.api("/api/users/8/disconnect", { method: "POST" }))).toEqual({
       success: true,
       user_id: "8",
     });

@@ -19,3 +19,13 @@ export class RealtimeError extends Error {
 
 export const validationFailed = (details: ValidationDetail[]): RealtimeError =>
   new RealtimeError("validation_failed", "validation failed", details);
+
+/** Shared state that cannot answer (Redis away) makes the request unavailable, not an internal error. */
+export async function unavailableOnFailure<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof RealtimeError) throw error;
+    throw new RealtimeError("unavailable", "shared state is unavailable; retry");
+  }
+}

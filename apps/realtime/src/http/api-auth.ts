@@ -1,7 +1,7 @@
 import type { Middleware } from "koa";
 import type { ApiKeyVerifier } from "../auth/api-key-verifier";
 import type { RateLimiter } from "../core/ports";
-import { RealtimeError } from "../core/realtime-error";
+import { RealtimeError, unavailableOnFailure } from "../core/realtime-error";
 import type { RealtimeMetrics } from "../observability/metrics";
 
 export interface ApiAuthOptions {
@@ -20,7 +20,7 @@ export function apiAuth(options: ApiAuthOptions): Middleware {
       options.metrics.authFailures.inc({ kind: "api_key" });
       throw new RealtimeError("unauthorized", "missing or wrong API key");
     }
-    const verdict = await options.rateLimiter.hit(`api:${keyName}`, options.ratePerSecond);
+    const verdict = await unavailableOnFailure(options.rateLimiter.hit(`api:${keyName}`, options.ratePerSecond));
     if (!verdict.allowed) {
       options.metrics.rateLimited.inc({ scope: "api" });
       throw new RealtimeError("rate_limited", "too many requests", undefined, verdict.retryAfterS);

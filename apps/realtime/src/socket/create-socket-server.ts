@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from "node:http";
-import { Server } from "socket.io";
+import { Server, ServerOptions } from "socket.io";
 import { ALL_CHANNEL, userChannel } from "@mechamap/protocol";
 import type { PresenceService } from "../core/presence-service";
 import { errorDetail } from "../observability/logger";
@@ -13,6 +13,7 @@ export interface SocketServerOptions {
   corsOrigins: string[];
   maxPayloadBytes: number;
   socketEventRateLimit: number;
+  adapter?: ServerOptions["adapter"];
   auth: SocketAuthOptions;
   /** Called once the server exists, to build what needs it (delivery, directory). */
   buildContext: (io: RealtimeServer) => SocketContext;
@@ -27,6 +28,7 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     maxHttpBufferSize: options.maxPayloadBytes,
     cors: { origin: options.corsOrigins.includes("*") ? true : options.corsOrigins, credentials: true },
     serveClient: false,
+    ...(options.adapter ? { adapter: options.adapter } : {}),
   });
   const context = options.buildContext(io);
   io.use(createSocketAuthMiddleware(options.auth));

@@ -1,3 +1,4 @@
+import type { ServerOptions } from "socket.io";
 import type { BackendHealth, Broadcaster, History, IdempotencyStore, PresenceStore, RateLimiter } from "../core/ports";
 
 /** Every piece of state a node shares with the cluster: memory in embedded mode, Redis in cluster mode. */
@@ -8,5 +9,7 @@ export interface SharedState {
   idempotency: IdempotencyStore;
   rateLimiter: RateLimiter;
   health: BackendHealth;
+  /** The Socket.IO adapter for cluster-wide socket requests; the in-memory default when absent. */
+  adapter?: ServerOptions["adapter"];
   close(): Promise<void>;
 }

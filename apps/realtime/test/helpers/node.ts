@@ -39,7 +39,7 @@ afterEach(async () => {
  */
 export async function startNode(
   env: Record<string, string> = {},
-  makeState?: (config: Config) => SharedState,
+  makeState?: (config: Config) => SharedState | Promise<SharedState>,
 ): Promise<TestNode> {
   const { config, problems } = loadConfig({
     NODE_ENV: "test",
@@ -61,7 +61,7 @@ export async function startNode(
   });
   const logger = createLogger({ nodeId: "test", level: "debug", format: "json", stream });
   const state =
-    makeState?.(config) ??
+    (await makeState?.(config)) ??
     createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock: systemClock });
   const app = createRealtimeApp({ config, logger, metrics: new RealtimeMetrics(new Registry()), state });
   const { port } = await app.start();
@@ -146,12 +146,20 @@ export function record(socket: Socket): Received[] {
 }
 
 /** Resolves once `predicate` holds, checking after every event loop turn with I/O; rejects after `ms`. */
-export async function until(predicate: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+export async function until(predicate: () => boolean | Promise<boolean>, ms = 5000, what = "condition"): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
 export const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A JSON answer, loosely typed: tests assert its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export async function json(response: Response | Promise<Response>): Promise<Json> {
+  return (await response).json();
+}

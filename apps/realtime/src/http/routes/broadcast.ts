@@ -2,7 +2,7 @@ import Router from "@koa/router";
 import type { ValidationDetail } from "@mechamap/protocol";
 import { parseBatch, parseBroadcast, BroadcastCommand } from "../../core/broadcast-request";
 import type { PublishResult, Publisher } from "../../core/publisher";
-import { RealtimeError, validationFailed } from "../../core/realtime-error";
+import { RealtimeError, unavailableOnFailure, validationFailed } from "../../core/realtime-error";
 import type { RealtimeMetrics } from "../../observability/metrics";
 import { readJsonBody } from "../body";
 
@@ -32,13 +32,12 @@ export function broadcastRoutes(options: BroadcastRouteOptions): Router {
   async function publish(command: BroadcastCommand): Promise<PublishResult> {
     if (!options.canPublish()) throw new RealtimeError("unavailable", "this node cannot fan out right now");
     try {
-      const result = await publisher.publish(command);
+      const result = await unavailableOnFailure(publisher.publish(command));
       metrics.broadcasts.inc({ target: command.target, outcome: result.duplicate ? "duplicate" : "accepted" });
       return result;
     } catch (error) {
       metrics.broadcasts.inc({ target: command.target, outcome: "unavailable" });
-      if (error instanceof RealtimeError) throw error;
-      throw new RealtimeError("unavailable", "the broadcast could not be made durable");
+      throw error;
     }
   }
 

@@ -1,7 +1,7 @@
 import Router from "@koa/router";
 import { normaliseId, threadChannel } from "@mechamap/protocol";
 import type { PresenceStore, SocketDirectory } from "../../core/ports";
-import { RealtimeError, validationFailed } from "../../core/realtime-error";
+import { unavailableOnFailure, validationFailed } from "../../core/realtime-error";
 
 export interface PresenceRouteOptions {
   presence: PresenceStore;
@@ -26,7 +26,7 @@ export function presenceRoutes({ presence, directory }: PresenceRouteOptions): R
 
   router.get("/api/presence/users/:id", async (ctx) => {
     const userId = requireId(ctx.params.id, "id");
-    const found = (await presence.lookup([userId])).get(userId);
+    const found = (await unavailableOnFailure(presence.lookup([userId]))).get(userId);
     ctx.body = {
       user_id: userId,
       online: found?.online ?? false,
@@ -41,7 +41,7 @@ export function presenceRoutes({ presence, directory }: PresenceRouteOptions): R
       throw validationFailed([{ path: "ids", message: `must list 1-${MAX_IDS} comma-separated user ids` }]);
     }
     const ids = [...new Set(raw.map((id, index) => requireId(id, `ids[${index}]`)))];
-    const found = await presence.lookup(ids);
+    const found = await unavailableOnFailure(presence.lookup(ids));
     const users: Record<string, { online: boolean; connections: number }> = {};
     for (const id of ids)
       users[id] = { online: found.get(id)?.online ?? false, connections: found.get(id)?.connections ?? 0 };
@@ -55,23 +55,19 @@ export function presenceRoutes({ presence, directory }: PresenceRouteOptions): R
     }
     const cursor =
       typeof ctx.query.cursor === "string" && ctx.query.cursor !== "" ? requireId(ctx.query.cursor, "cursor") : null;
-    const page = await presence.listOnline(limit, cursor);
+    const page = await unavailableOnFailure(presence.listOnline(limit, cursor));
     ctx.body = { count: page.count, user_ids: page.userIds, next_cursor: page.nextCursor };
   });
 
   router.get("/api/threads/:id/viewers", async (ctx) => {
     const threadId = requireId(ctx.params.id, "id");
-    const userIds = await directory.userIdsIn(threadChannel(threadId));
+    const userIds = await unavailableOnFailure(directory.userIdsIn(threadChannel(threadId)));
     ctx.body = { thread_id: threadId, count: userIds.length, user_ids: userIds };
   });
 
   router.post("/api/users/:id/disconnect", async (ctx) => {
     const userId = requireId(ctx.params.id, "id");
-    try {
-      await directory.disconnectUser(userId);
-    } catch {
-      throw new RealtimeError("unavailable", "could not reach every node");
-    }
+    await unavailableOnFailure(directory.disconnectUser(userId));
     ctx.body = { success: true, user_id: userId };
   });
 

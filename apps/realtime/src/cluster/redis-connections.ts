@@ -1,0 +1,72 @@
+import Redis, { Cluster, RedisOptions } from "ioredis";
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnections {
+  /** Commands and publishes. No offline queue: while Redis is away a command fails at once (→ 503). */
+  commands: RedisClient;
+  /** Subscriptions. Keeps ioredis's offline queue: resubscription after a reconnect goes through it. */
+  subscriber: RedisClient;
+  close(): Promise<void>;
+}
+
+export interface RedisTarget {
+  url?: string;
+  clusterNodes: string[];
+}
+
+const COMMAND_TIMEOUT_MS = 2000;
+
+/** The one place that creates Redis connections (a single Redis, or a Redis Cluster). */
+export function createRedisConnections(target: RedisTarget, name: string): RedisConnections {
+  const base: RedisOptions = {
+    connectionName: name,
+    // Reconnect for ever, quickly: a node must come back by itself when Redis does.
+    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+    lazyConnect: false,
+  };
+  const commandOptions: RedisOptions = {
+    ...base,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    // Commands issued in one tick go out as one pipeline: a batch of publishes is one round trip.
+    enableAutoPipelining: true,
+  };
+  const subscriberOptions: RedisOptions = { ...base, maxRetriesPerRequest: null };
+  const make = (options: RedisOptions): RedisClient => {
+    if (target.clusterNodes.length > 0) {
+      const nodes = target.clusterNodes.map((node) => {
+        const [host, port] = node.split(":");
+        return { host, port: Number(port) };
+      });
+      return new Cluster(nodes, { redisOptions: options, enableOfflineQueue: options.enableOfflineQueue ?? true });
+    }
+    return new Redis(target.url ?? "redis://127.0.0.1:6379", options);
+  };
+  const commands = make(commandOptions);
+  const subscriber = make(subscriberOptions);
+  // Errors are reported through health and the failing calls; without a listener ioredis logs them.
+  commands.on("error", () => undefined);
+  subscriber.on("error", () => undefined);
+  return {
+    commands,
+    subscriber,
+    async close() {
+      commands.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+
+/** Resolves once the client is ready (or rejects after `timeoutMs`), for a clean start. */
+export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis not ready after ${timeoutMs} ms`)), timeoutMs);
+    client.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,136 @@
+import type { EventMeta } from "@mechamap/protocol";
+import type { Broadcaster, ChannelMessage, History, MessageDraft, MessageSink, Replay } from "../core/ports";
+import { compareOffsets } from "../core/offsets";
+import type { RedisClient } from "../cluster/redis-connections";
+import { RedisScript } from "../cluster/redis-script";
+
+/**
+ * Offset, history and fan-out in one atomic step: XADD gives the offset (a stream id, increasing
+ * per channel across nodes), then entries past HISTORY_SIZE or older than HISTORY_TTL_S go, and
+ * the PUBLISH on the bus happens in the same script, so bus order is offset order. Old entries are
+ * removed with XDEL, not XTRIM, because only XDEL moves `max-deleted-entry-id`: the recovery floor.
+ */
+const PUBLISH = new RedisScript(`
+local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[3])
+local now = redis.call('TIME')
+local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2]) * 1000
+local doomed = {}
+local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[1])
+if excess > 0 then
+  for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)) do table.insert(doomed, entry[1]) end
+end
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '(' .. cutoff, 'COUNT', 100)) do table.insert(doomed, entry[1]) end
+for i = 1, #doomed, 500 do redis.call('XDEL', KEYS[1], unpack(doomed, i, math.min(i + 499, #doomed))) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[4], id .. '|' .. ARGV[3])
+return id
+`);
+
+/** What a replay needs, read atomically: what was trimmed, what is first, and what came after. */
+const SINCE = new RedisScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local deleted, first = '0-0', ''
+for i = 1, #info, 2 do
+  if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
+  if info[i] == 'first-entry' and info[i + 1] then first = info[i + 1][1] end
+end
+return { deleted, first, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+') }
+`);
+
+interface WirePayload {
+  c: string;
+  e: string;
+  d: Record<string, unknown>;
+  i?: string;
+}
+
+export interface RedisBroadcasterOptions {
+  commands: RedisClient;
+  subscriber: RedisClient;
+  prefix: string;
+  historySize: number;
+  historyTtlS: number;
+  /** Messages on channels starting with `~` are the node's own (canary) and not delivered. */
+  onInternal?: (channel: string) => void;
+}
+
+export class RedisBroadcaster implements Broadcaster, History {
+  private readonly sinks: MessageSink[] = [];
+  private readonly bus: string;
+
+  constructor(private readonly options: RedisBroadcasterOptions) {
+    this.bus = `${options.prefix}bus`;
+  }
+
+  /** Subscribes to the bus; ioredis resubscribes by itself after a reconnect. */
+  async start(): Promise<void> {
+    this.options.subscriber.on("message", (channel: string, text: string) => {
+      if (channel === this.bus) this.receive(text);
+    });
+    await this.options.subscriber.subscribe(this.bus);
+  }
+
+  async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
+    const { commands, historySize, historyTtlS } = this.options;
+    // Issued in one tick: one pipeline, executed in order.
+    const ids = await Promise.all(
+      drafts.map((draft) => {
+        const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
+        return PUBLISH.run(
+          commands,
+          [this.streamKey(draft.channel)],
+          [historySize, historyTtlS, JSON.stringify(payload), this.bus],
+        );
+      }),
+    );
+    return drafts.map((draft, index) => metaOf(draft.id, draft.channel, String(ids[index])));
+  }
+
+  async signal(message: ChannelMessage): Promise<void> {
+    const payload: WirePayload = { c: message.channel, e: message.event, d: message.data };
+    await this.options.commands.publish(this.bus, `-|${JSON.stringify(payload)}`);
+  }
+
+  onMessage(sink: MessageSink): void {
+    this.sinks.push(sink);
+  }
+
+  async since(channel: string, offset: string): Promise<Replay> {
+    const found = (await SINCE.run(this.options.commands, [this.streamKey(channel)], [offset])) as
+      [string, string, Array<[string, string[]]>] | null;
+    if (!found) return { recovered: false, messages: [] };
+    const [deleted, first, entries] = found;
+    // Recoverable when nothing after `offset` was trimmed; on a stream that never trimmed,
+    // an offset before its first entry belongs to an earlier, expired stream.
+    const recovered =
+      compareOffsets(offset, deleted) >= 0 &&
+      (deleted !== "0-0" || (first !== "" && compareOffsets(offset, first) >= 0));
+    if (!recovered) return { recovered: false, messages: [] };
+    return { recovered: true, messages: entries.map(([id, fields]) => this.decode(id, fields[1])) };
+  }
+
+  private receive(text: string): void {
+    const bar = text.indexOf("|");
+    const offset = text.slice(0, bar);
+    const payload = JSON.parse(text.slice(bar + 1)) as WirePayload;
+    if (payload.c.startsWith("~")) return this.options.onInternal?.(payload.c);
+    const message: ChannelMessage = { channel: payload.c, event: payload.e, data: payload.d };
+    if (offset !== "-") message.meta = metaOf(payload.i ?? "", payload.c, offset);
+    for (const sink of this.sinks) sink(message);
+  }
+
+  private decode(id: string, text: string): ChannelMessage {
+    const payload = JSON.parse(text) as WirePayload;
+    return { channel: payload.c, event: payload.e, data: payload.d, meta: metaOf(payload.i ?? "", payload.c, id) };
+  }
+
+  private streamKey(channel: string): string {
+    return `${this.options.prefix}h:${channel}`;
+  }
+}
+
+/** A stream id is `<ms>-<seq>` of Redis's clock: its first part is when the cluster accepted it. */
+function metaOf(id: string, channel: string, offset: string): EventMeta {
+  return { id, channel, offset, ts: Number(offset.slice(0, offset.indexOf("-"))) };
+}

@@ -1,0 +1,146 @@
+import { compareOffsets } from "../src/core/offsets";
+import { createRedisState } from "../src/state/redis-state";
+import { connected, json, record, request, startNode, tokenFor, until, wait, TestNode } from "./helpers/node";
+import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
+
+/** Two in-process nodes sharing one real Redis: the cluster's behaviour without nginx. */
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis.stop());
+
+async function cluster(count: number, env: Record<string, string> = {}): Promise<TestNode[]> {
+  const prefix = uniquePrefix();
+  const nodes: TestNode[] = [];
+  for (let i = 0; i < count; i++) {
+    nodes.push(
+      await startNode({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, NODE_ID: `n${i}`, ...env }, (config) =>
+        createRedisState(config, { onError: () => undefined }),
+      ),
+    );
+  }
+  return nodes;
+}
+
+describe("cluster mode (Redis)", () => {
+  it("reports redis ok on /health", async () => {
+    const [a] = await cluster(1);
+    expect(await json(fetch(`${a.url}/health`))).toMatchObject({ status: "ok", redis: "ok", node: "n0" });
+  });
+
+  it("delivers broadcasts posted to either node to sockets on both, once each, in offset order", async () => {
+    const [a, b] = await cluster(2);
+    const onA = await connected(a.url, { auth: { token: tokenFor(1) } });
+    const onB = await connected(b.url, { auth: { token: tokenFor(2) } });
+    for (const socket of [onA, onB]) await request(socket, "subscribe", { thread_id: 5 });
+    const [gotA, gotB] = [record(onA), record(onB)];
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? a : b).api("/api/broadcast", { body: { event: "e", to: "thread", thread_id: 5, data: { i } } }),
+      ),
+    );
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    await until(() => gotA.length === 40 && gotB.length === 40);
+    await wait(100);
+    for (const got of [gotA, gotB]) {
+      expect(got).toHaveLength(40);
+      expect(new Set(got.map((e) => e.data.i)).size).toBe(40);
+      const offsets = got.map((e) => e.meta!.offset);
+      for (let k = 1; k < offsets.length; k++) expect(compareOffsets(offsets[k], offsets[k - 1])).toBeGreaterThan(0);
+    }
+    expect(gotA.map((e) => e.meta!.offset)).toEqual(gotB.map((e) => e.meta!.offset));
+  });
+
+  it("deduplicates an id cluster-wide", async () => {
+    const [a, b] = await cluster(2);
+    const socket = await connected(b.url, { auth: { token: tokenFor(1) } });
+    const got = record(socket);
+    const body = { event: "e", to: "user", user_id: 1, data: {}, id: "once-only" };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => json((i % 2 ? a : b).api("/api/broadcast", { body }))),
+    );
+    expect(answers.filter((answer) => !answer.duplicate)).toHaveLength(1);
+    await a.api("/api/broadcast", { body: { ...body, id: "after" } });
+    await until(() => got.some((e) => e.meta?.id === "after"));
+    expect(got.map((e) => e.meta?.id)).toEqual(["once-only", "after"]);
+  });
+
+  it("recovers on one node what was published through the other", async () => {
+    const [a, b] = await cluster(2);
+    const first = await connected(a.url, { auth: { token: tokenFor(1) } });
+    const seen = record(first);
+    await b.api("/api/broadcast", { body: { event: "e", to: "user", user_id: 1, data: { i: 0 } } });
+    await until(() => seen.length === 1);
+    first.disconnect();
+    for (let i = 1; i <= 5; i++)
+      await a.api("/api/broadcast", { body: { event: "e", to: "user", user_id: 1, data: { i } } });
+    const again = await connected(b.url, { auth: { token: tokenFor(1) } });
+    const got = record(again);
+    expect(await request(again, "subscribe", { channel: "user.1", since: seen[0].meta!.offset })).toMatchObject({
+      recovered: true,
+    });
+    await until(() => got.length === 5);
+    expect(got.map((e) => e.data.i)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("keeps presence cluster-wide: a tab on each node, one online, one offline after both close", async () => {
+    const [a, b] = await cluster(2, { PRESENCE_GRACE_MS: "200" });
+    const watcher = await connected(a.url, { auth: { token: tokenFor(1) } });
+    await request(watcher, "presence:watch", { user_ids: [42] });
+    const events = record(watcher);
+    const tabA = await connected(a.url, { auth: { token: tokenFor(42) } });
+    const tabB = await connected(b.url, { auth: { token: tokenFor(42) } });
+    await until(() => events.length === 1);
+    expect(await json(b.api("/api/presence/users/42"))).toMatchObject({ online: true, connections: 2 });
+    tabA.disconnect();
+    await wait(600);
+    expect(events.map((e) => e.event)).toEqual(["user_online"]);
+    tabB.disconnect();
+    await until(() => events.length === 2, 3000);
+    await wait(400);
+    expect(events.map((e) => e.event)).toEqual(["user_online", "user_offline"]);
+  });
+
+  it("kicks a user's sockets on every node and lists viewers across nodes", async () => {
+    const [a, b] = await cluster(2);
+    const onA = await connected(a.url, { auth: { token: tokenFor(8) } });
+    const onB = await connected(b.url, { auth: { token: tokenFor(9) } });
+    for (const socket of [onA, onB]) await request(socket, "subscribe", { thread_id: 3 });
+    expect(await json(a.api("/api/threads/3/viewers"))).toEqual({ thread_id: "3", count: 2, user_ids: ["8", "9"] });
+    const reasons: string[] = [];
+    onB.on("disconnect", (reason) => reasons.push(reason));
+    await a.api("/api/users/9/disconnect", { method: "POST" });
+    await until(() => reasons.length === 1);
+    expect(reasons).toEqual(["io server disconnect"]);
+    expect(onA.connected).toBe(true);
+  });
+
+  it("answers 503 while Redis is down, keeps sockets, and resumes by itself when it returns", async () => {
+    const own = await startRedis();
+    const prefix = uniquePrefix();
+    const node = await startNode({ REDIS_URL: own.url, REDIS_KEY_PREFIX: prefix }, (config) =>
+      createRedisState(config, { onError: () => undefined }),
+    );
+    const socket = await connected(node.url, { auth: { token: tokenFor(4) } });
+    const got = record(socket);
+    const body = { event: "e", to: "user", user_id: 4, data: {} };
+    await own.stop();
+    const refused = await node.api("/api/broadcast", { body });
+    expect(refused.status).toBe(503);
+    await until(async () => (await fetch(`${node.url}/health`)).status === 503, 5000, "health to say degraded");
+    expect(socket.connected).toBe(true);
+
+    await own.start();
+    await until(async () => (await fetch(`${node.url}/health`)).status === 200, 10000, "health to recover");
+    expect((await node.api("/api/broadcast", { body })).status).toBe(200);
+    await until(() => got.length === 1);
+    await until(
+      async () => (await json(node.api("/api/presence/users/4"))).online === true,
+      10000,
+      "presence re-registered",
+    );
+    await node.stop();
+    await own.stop();
+  });
+});
