@@ -75,12 +75,12 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     maxPayloadBytes: config.maxPayloadBytes,
     socketEventRateLimit: config.socketEventRateLimit,
     adapter: state.adapter,
+    isDraining: () => draining,
     presence: presenceService,
     auth: {
       verifier,
       allowGuests: config.allowGuests,
       allowQueryToken: config.allowQueryToken,
-      isDraining: () => draining,
       onFailure: (code) => metrics.authFailures.inc({ kind: code }),
     },
     buildContext: (server) => ({

@@ -6,8 +6,6 @@ export interface SocketAuthOptions {
   verifier: TokenVerifier;
   allowGuests: boolean;
   allowQueryToken: boolean;
-  /** True while the node drains: new sockets are refused and go to another node. */
-  isDraining: () => boolean;
   onFailure: (code: ConnectErrorCode) => void;
 }
 
@@ -23,7 +21,6 @@ const refuse = (code: string): ConnectError =>
  */
 export function createSocketAuthMiddleware(options: SocketAuthOptions) {
   return (socket: RealtimeSocket, next: (error?: Error) => void): void => {
-    if (options.isDraining()) return next(refuse("unavailable"));
     const token = findToken(socket, options.allowQueryToken);
     socket.data.subscriptions = new Set();
     socket.data.watching = new Set();

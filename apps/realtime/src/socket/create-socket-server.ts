@@ -4,6 +4,7 @@ import { ALL_CHANNEL, userChannel } from "@mechamap/protocol";
 import type { PresenceService } from "../core/presence-service";
 import { errorDetail } from "../observability/logger";
 import { createSocketAuthMiddleware, SocketAuthOptions } from "./auth-middleware";
+import { installDrainGate } from "./drain-gate";
 import type { SocketContext } from "./context";
 import { registerHandlers } from "./register-handlers";
 import { cancelExpiry, scheduleExpiry } from "./token-expiry";
@@ -15,6 +16,8 @@ export interface SocketServerOptions {
   socketEventRateLimit: number;
   adapter?: ServerOptions["adapter"];
   auth: SocketAuthOptions;
+  /** True while the node drains: new handshakes are refused (drain-gate.ts). */
+  isDraining: () => boolean;
   /** Called once the server exists, to build what needs it (delivery, directory). */
   buildContext: (io: RealtimeServer) => SocketContext;
   presence: PresenceService;
@@ -30,6 +33,7 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     serveClient: false,
     ...(options.adapter ? { adapter: options.adapter } : {}),
   });
+  installDrainGate(httpServer, "/socket.io", options.isDraining);
   const context = options.buildContext(io);
   io.use(createSocketAuthMiddleware(options.auth));
   io.on("connection", (socket) => onConnection(context, options, socket));
