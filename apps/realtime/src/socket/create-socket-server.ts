@@ -4,6 +4,7 @@ import { ALL_CHANNEL, userChannel } from "@mechamap/protocol";
 import type { PresenceService } from "../core/presence-service";
 import { errorDetail } from "../observability/logger";
 import { createSocketAuthMiddleware, SocketAuthOptions } from "./auth-middleware";
+import { coalesceWrites } from "./coalesce-writes";
 import { installDrainGate } from "./drain-gate";
 import type { SocketContext } from "./context";
 import { registerHandlers } from "./register-handlers";
@@ -46,6 +47,7 @@ function onConnection(context: SocketContext, options: SocketServerOptions, sock
   metrics.connectedSockets.inc();
   metrics.connections.inc({ transport: socket.conn.transport.name });
   registerHandlers(context, socket, options.socketEventRateLimit);
+  coalesceWrites(socket);
 
   let joinedPresence: Promise<void> = Promise.resolve();
   if (userId !== null) {
