@@ -97,6 +97,10 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     }),
   });
   state.broadcaster.onMessage(context.delivery.deliver);
+  state.broadcaster.onGap((sinceMs) => {
+    logger.warn("bus was down: replaying what this node's sockets missed", { since: new Date(sinceMs).toISOString() });
+    context.delivery.catchUp(sinceMs).catch((error: unknown) => logger.error("gap replay failed", errorDetail(error)));
+  });
   metrics.countOnlineUsers = async () => (await state.presence.listOnline(1, null)).count;
   metrics.isBackendUp = () => state.health.state() === "ok";
 

@@ -1,5 +1,7 @@
 import { compareOffsets } from "../src/core/offsets";
+import type Redis from "ioredis";
 import { createRedisState } from "../src/state/redis-state";
+import type { SharedState } from "../src/state/shared-state";
 import { connected, json, record, request, startNode, tokenFor, until, wait, TestNode } from "./helpers/node";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
 
@@ -114,6 +116,40 @@ describe("cluster mode (Redis)", () => {
     await until(() => reasons.length === 1);
     expect(reasons).toEqual(["io server disconnect"]);
     expect(onA.connected).toBe(true);
+  });
+
+  it("replays to its sockets what a node missed while its bus subscription was down", async () => {
+    const prefix = uniquePrefix();
+    const states: SharedState[] = [];
+    const start = (id: string) =>
+      startNode({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, NODE_ID: id }, async (config) => {
+        const state = await createRedisState(config, { onError: () => undefined });
+        states.push(state);
+        return state;
+      });
+    const a = await start("a");
+    const b = await start("b");
+    const onB = await connected(b.url, { auth: { token: tokenFor(1) } });
+    await request(onB, "subscribe", { thread_id: 9 });
+    const got = record(onB);
+    const post = (i: number) =>
+      a.api("/api/broadcast", { body: { event: "e", to: "thread", thread_id: 9, data: { i } } });
+
+    await post(0);
+    await until(() => got.length === 1);
+    // B's subscriber stops hearing the bus while its connection stays up (the failure the canary exists for).
+    const subscriber = (states[1].broadcaster as unknown as { options: { subscriber: Redis } }).options.subscriber;
+    await subscriber.unsubscribe(`${prefix}bus`);
+    for (let i = 1; i <= 10; i++) expect((await post(i)).status).toBe(200);
+    await wait(300);
+    expect(got).toHaveLength(1);
+    await until(async () => (await fetch(`${b.url}/health`)).status === 503, 5000, "B to notice the silent bus");
+    await subscriber.subscribe(`${prefix}bus`);
+    await until(() => got.length === 11, 5000, "the gap replay");
+    for (let i = 11; i <= 13; i++) await post(i);
+    await until(() => got.length === 14);
+    await wait(200);
+    expect(got.map((e) => e.data.i)).toEqual(Array.from({ length: 14 }, (_, i) => i));
   });
 
   it("answers 503 while Redis is down, keeps sockets, and resumes by itself when it returns", async () => {

@@ -18,7 +18,9 @@ const clients: Redis[] = [];
 beforeAll(async () => {
   redis = await startRedis();
 });
+const broadcasters: RedisBroadcaster[] = [];
 afterEach(() => {
+  for (const broadcaster of broadcasters.splice(0)) broadcaster.stop();
   for (const client of clients.splice(0)) client.disconnect();
 });
 afterAll(() => redis.stop());
@@ -54,8 +56,10 @@ historyContract("redis", async (size) => {
     prefix: uniquePrefix(),
     historySize: size,
     historyTtlS: 600,
+    nodeId: "n1",
   });
   await broadcaster.start();
+  broadcasters.push(broadcaster);
   return { broadcaster, history: broadcaster };
 });
 

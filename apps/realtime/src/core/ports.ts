@@ -34,16 +34,21 @@ export interface Broadcaster {
   signal(message: ChannelMessage): Promise<void>;
   /** Registers the node's delivery to its own sockets. */
   onMessage(sink: MessageSink): void;
+  /**
+   * Registers what to do when this node may have missed messages published after `sinceMs`
+   * (its bus subscription was down): they are in the history, to be replayed to its sockets.
+   */
+  onGap(listener: (sinceMs: number) => void): void;
 }
 
 export interface Replay {
   /** False when the gap is older than the history: the client must refetch. */
   recovered: boolean;
+  /** What the history still holds after the offset, oldest first (all of the gap when recovered). */
   messages: ChannelMessage[];
 }
 
 export interface History {
-  /** Messages of `channel` after `offset`, oldest first. */
   since(channel: string, offset: string): Promise<Replay>;
 }
 

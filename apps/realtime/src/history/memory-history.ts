@@ -46,11 +46,12 @@ export class MemoryHistory implements History {
   async since(channel: string, offset: string): Promise<Replay> {
     const parsed = parseOffset(offset);
     const log = this.channels.get(channel);
-    if (!parsed || !log || parsed[0] !== this.epoch) return { recovered: false, messages: [] };
+    if (!log) return { recovered: false, messages: [] };
     this.trim(log, this.options.clock.now());
-    const seq = parsed[1];
-    if (seq < log.trimmedThrough) return { recovered: false, messages: [] };
-    return { recovered: true, messages: log.entries.filter((entry) => entry.seq > seq).map((entry) => entry.message) };
+    // An offset of an earlier epoch (before a restart) predates everything kept here.
+    const seq = parsed && parsed[0] === this.epoch ? parsed[1] : -1;
+    const messages = log.entries.filter((entry) => entry.seq > seq).map((entry) => entry.message);
+    return { recovered: seq >= 0 && seq >= log.trimmedThrough, messages };
   }
 
   /** Drops channels whose every message has expired; call now and then to bound memory. */

@@ -51,24 +51,65 @@ export interface RedisBroadcasterOptions {
   prefix: string;
   historySize: number;
   historyTtlS: number;
-  /** Messages on channels starting with `~` are the node's own (canary) and not delivered. */
-  onInternal?: (channel: string) => void;
+  /** Names this node's canary, a message it sends itself over the bus. */
+  nodeId: string;
 }
+
+/** How often the canary goes round, and how late it may be before the bus counts as broken. */
+const CANARY_EVERY_MS = 500;
+const CANARY_STALE_MS = 2000;
+/** Clock skew between nodes and Redis that a gap replay allows for. */
+const GAP_MARGIN_MS = 1000;
 
 export class RedisBroadcaster implements Broadcaster, History {
   private readonly sinks: MessageSink[] = [];
+  private readonly gapListeners: Array<(sinceMs: number) => void> = [];
   private readonly bus: string;
+  private readonly canaryChannel: string;
+  private canaryTimer: NodeJS.Timeout | undefined;
+  private lastCanary = 0;
+  /** Set while the subscription is (or may have been) down: when messages may have been missed. */
+  private lostAt: number | undefined;
 
   constructor(private readonly options: RedisBroadcasterOptions) {
     this.bus = `${options.prefix}bus`;
+    this.canaryChannel = `~canary.${options.nodeId}`;
   }
 
-  /** Subscribes to the bus; ioredis resubscribes by itself after a reconnect. */
+  /**
+   * Subscribes to the bus (ioredis resubscribes by itself after a reconnect) and starts the canary:
+   * a subscriber can look connected while delivering nothing, so only a message of its own that
+   * makes the round trip proves the path works. The first canary after an outage also triggers the
+   * gap replay: anything published meanwhile is in the history.
+   */
   async start(): Promise<void> {
-    this.options.subscriber.on("message", (channel: string, text: string) => {
+    const { subscriber } = this.options;
+    subscriber.on("message", (channel: string, text: string) => {
       if (channel === this.bus) this.receive(text);
     });
-    await this.options.subscriber.subscribe(this.bus);
+    subscriber.on("close", () => (this.lostAt ??= Date.now()));
+    await subscriber.subscribe(this.bus);
+    const sendCanary = (): Promise<void> => this.signal({ channel: this.canaryChannel, event: "canary", data: {} });
+    this.canaryTimer = setInterval(() => sendCanary().catch(() => undefined), CANARY_EVERY_MS);
+    this.canaryTimer.unref();
+    const firstCanary = new Promise<void>((resolve) => this.gapListeners.push(() => resolve()));
+    this.lostAt = Date.now();
+    await sendCanary();
+    await firstCanary;
+    this.gapListeners.length = 0;
+  }
+
+  stop(): void {
+    clearInterval(this.canaryTimer);
+  }
+
+  /** True while this node's own messages come back through the bus. */
+  isFlowing(): boolean {
+    return Date.now() - this.lastCanary < CANARY_STALE_MS;
+  }
+
+  onGap(listener: (sinceMs: number) => void): void {
+    this.gapListeners.push(listener);
   }
 
   async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
@@ -106,18 +147,31 @@ export class RedisBroadcaster implements Broadcaster, History {
     const recovered =
       compareOffsets(offset, deleted) >= 0 &&
       (deleted !== "0-0" || (first !== "" && compareOffsets(offset, first) >= 0));
-    if (!recovered) return { recovered: false, messages: [] };
-    return { recovered: true, messages: entries.map(([id, fields]) => this.decode(id, fields[1])) };
+    return { recovered, messages: entries.map(([id, fields]) => this.decode(id, fields[1])) };
   }
 
   private receive(text: string): void {
     const bar = text.indexOf("|");
     const offset = text.slice(0, bar);
     const payload = JSON.parse(text.slice(bar + 1)) as WirePayload;
-    if (payload.c.startsWith("~")) return this.options.onInternal?.(payload.c);
+    if (payload.c.startsWith("~")) {
+      if (payload.c === this.canaryChannel) this.onCanary();
+      return;
+    }
     const message: ChannelMessage = { channel: payload.c, event: payload.e, data: payload.d };
     if (offset !== "-") message.meta = metaOf(payload.i ?? "", payload.c, offset);
     for (const sink of this.sinks) sink(message);
+  }
+
+  private onCanary(): void {
+    const now = Date.now();
+    // A canary that comes back late means the bus stalled even if the connection never dropped.
+    if (this.lastCanary > 0 && now - this.lastCanary > CANARY_STALE_MS) this.lostAt ??= this.lastCanary;
+    this.lastCanary = now;
+    if (this.lostAt === undefined) return;
+    const since = this.lostAt - GAP_MARGIN_MS;
+    this.lostAt = undefined;
+    for (const listener of this.gapListeners) listener(since);
   }
 
   private decode(id: string, text: string): ChannelMessage {

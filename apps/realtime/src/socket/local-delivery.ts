@@ -1,14 +1,13 @@
-import { ALL_CHANNEL } from "@mechamap/protocol";
+import { ALL_CHANNEL, isChannelName } from "@mechamap/protocol";
 import type { ChannelMessage, History } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
 import { loosely, LooseEmitter, RealtimeServer, RealtimeSocket } from "./types";
 
+/** Sockets being brought up to date on a channel sit in the session's room, which live delivery skips. */
 interface RecoverySession {
+  room: string;
   buffer: ChannelMessage[];
 }
-
-/** Sockets recovering a channel sit in this room, which live delivery skips. */
-const recoveringRoom = (channel: string): string => `~recovering.${channel}`;
 
 export interface Recovery {
   recovered: boolean;
@@ -17,11 +16,16 @@ export interface Recovery {
 
 /**
  * The node's one way to its own sockets. Live messages go to a channel's room (local sockets only:
- * the cluster bus already brought the message to every node). A socket that recovers a channel
- * gets the missed messages first and the live ones that arrived meanwhile after them, each once.
+ * the cluster bus already brought the message to every node). Sockets that recover a channel get
+ * the missed messages first and the live ones that arrived meanwhile after them, each once, in
+ * offset order: a client coming back with its offsets, or every socket of the node after its bus
+ * subscription was down (a gap).
  */
 export class LocalDelivery {
   private readonly recovering = new Map<string, Set<RecoverySession>>();
+  /** The newest offset delivered per channel: where a gap replay starts. */
+  private readonly lastDelivered = new Map<string, string>();
+  private sessions = 0;
 
   constructor(
     private readonly io: RealtimeServer,
@@ -30,14 +34,15 @@ export class LocalDelivery {
   ) {}
 
   readonly deliver = (message: ChannelMessage): void => {
-    const sessions = this.recovering.get(message.channel);
-    const everyone = this.io.local;
-    let target = message.channel === ALL_CHANNEL ? everyone : everyone.to(message.channel);
+    const { channel, meta } = message;
+    const sessions = this.recovering.get(channel);
+    let target = channel === ALL_CHANNEL ? this.io.local : this.io.local.to(channel);
     if (sessions) {
-      target = target.except(recoveringRoom(message.channel));
+      target = target.except([...sessions].map((session) => session.room));
       for (const session of sessions) session.buffer.push(message);
     }
     send(loosely(target), message);
+    if (meta) this.lastDelivered.set(channel, meta.offset);
     this.onDelivered(message);
   };
 
@@ -47,16 +52,40 @@ export class LocalDelivery {
       if (channel !== ALL_CHANNEL) void socket.join(channel);
       return { recovered: false, replayed: 0 };
     }
-    const session: RecoverySession = { buffer: [] };
+    return this.recover(channel, since, [socket]);
+  }
+
+  /**
+   * After the bus was down from `sinceMs` on, replays what every local socket missed, per channel,
+   * from the last offset this node delivered there (else from that time: offsets are Redis times).
+   */
+  async catchUp(sinceMs: number): Promise<void> {
+    const rooms = this.io.of("/").adapter.rooms;
+    const channels = [...rooms.keys()].filter((room) => isChannelName(room) && !room.startsWith("presence."));
+    if (this.io.of("/").sockets.size > 0) channels.push(ALL_CHANNEL);
+    for (const channel of this.lastDelivered.keys())
+      if (channel !== ALL_CHANNEL && !rooms.has(channel)) this.lastDelivered.delete(channel);
+    await Promise.all(
+      channels.map((channel) => {
+        const members = channel === ALL_CHANNEL ? [...this.io.of("/").sockets.values()] : this.localMembers(channel);
+        return this.recover(channel, this.lastDelivered.get(channel) ?? `${sinceMs}-0`, members);
+      }),
+    );
+  }
+
+  private async recover(channel: string, since: string, sockets: RealtimeSocket[]): Promise<Recovery> {
+    const session: RecoverySession = { room: `~recovering.${++this.sessions}`, buffer: [] };
     this.track(channel, session);
-    void socket.join(recoveringRoom(channel));
-    if (channel !== ALL_CHANNEL) void socket.join(channel);
+    for (const socket of sockets) {
+      void socket.join(session.room);
+      if (channel !== ALL_CHANNEL) void socket.join(channel);
+    }
     try {
       const replay = await this.history.since(channel, since);
       let last = since;
       let replayed = 0;
-      const target = loosely(socket);
-      for (const message of replay.recovered ? [...replay.messages, ...session.buffer] : session.buffer) {
+      const target = loosely(this.io.local.to(session.room));
+      for (const message of [...replay.messages, ...session.buffer]) {
         // Live messages may repeat the tail of the replay: each offset goes out once, in order.
         if (message.meta && compareOffsets(message.meta.offset, last) <= 0) continue;
         if (message.meta) last = message.meta.offset;
@@ -67,8 +96,15 @@ export class LocalDelivery {
     } finally {
       // Synchronous from the last await on: no live message can slip between flush and leave.
       this.untrack(channel, session);
-      void socket.leave(recoveringRoom(channel));
+      for (const socket of sockets) void socket.leave(session.room);
     }
+  }
+
+  private localMembers(channel: string): RealtimeSocket[] {
+    const sockets = this.io.of("/").sockets;
+    return [...(this.io.of("/").adapter.rooms.get(channel) ?? [])]
+      .map((id) => sockets.get(id))
+      .filter((socket): socket is RealtimeSocket => socket !== undefined);
   }
 
   private track(channel: string, session: RecoverySession): void {

@@ -24,6 +24,9 @@ export class MemoryBroadcaster implements Broadcaster {
     this.sinks.push(sink);
   }
 
+  /** One process, no bus: nothing can be missed. */
+  onGap(): void {}
+
   private deliver(message: ChannelMessage): void {
     for (const sink of this.sinks) sink(message);
   }

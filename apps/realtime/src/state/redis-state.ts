@@ -7,9 +7,6 @@ import { RedisIdempotencyStore } from "./redis-idempotency-store";
 import { RedisRateLimiter } from "./redis-rate-limiter";
 import type { SharedState } from "./shared-state";
 
-/** The self-published canary: how often, and how stale it may get before /health says degraded. */
-const CANARY_EVERY_MS = 500;
-const CANARY_STALE_MS = 2000;
 const READY_TIMEOUT_MS = 10_000;
 
 export interface RedisStateOptions {
@@ -27,17 +24,13 @@ export async function createRedisState(config: Config, options: RedisStateOption
   const adapterSubscriber = createRedisConnections(target, `realtime:${config.nodeId}:adapter`);
   const { commands, subscriber } = state;
 
-  let lastCanary = 0;
-  const canaryChannel = `~canary.${config.nodeId}`;
   const broadcaster = new RedisBroadcaster({
     commands,
     subscriber,
     prefix,
     historySize: config.historySize,
     historyTtlS: config.historyTtlS,
-    onInternal: (channel) => {
-      if (channel === canaryChannel) lastCanary = Date.now();
-    },
+    nodeId: config.nodeId,
   });
   const presence = new RedisPresenceStore({
     redis: commands,
@@ -56,12 +49,6 @@ export async function createRedisState(config: Config, options: RedisStateOption
     throw error;
   }
 
-  // A subscriber can look connected while delivering nothing: only a message that makes the
-  // whole round trip proves the path works.
-  const sendCanary = (): Promise<void> => broadcaster.signal({ channel: canaryChannel, event: "canary", data: {} });
-  const canary = setInterval(() => sendCanary().catch(() => undefined), CANARY_EVERY_MS);
-  canary.unref();
-  await sendCanary();
   presence.startHeartbeat();
 
   return {
@@ -72,14 +59,11 @@ export async function createRedisState(config: Config, options: RedisStateOption
     rateLimiter: new RedisRateLimiter(commands, prefix),
     health: {
       mode: "redis",
-      state: () =>
-        commands.status === "ready" && subscriber.status === "ready" && Date.now() - lastCanary < CANARY_STALE_MS
-          ? "ok"
-          : "down",
+      state: () => (commands.status === "ready" && broadcaster.isFlowing() ? "ok" : "down"),
     },
     adapter: createAdapter(commands, adapterSubscriber.subscriber, { key: `${prefix}sio`, requestsTimeout: 2000 }),
     async close() {
-      clearInterval(canary);
+      broadcaster.stop();
       await presence.stop();
       await Promise.all([state.close(), adapterSubscriber.close()]);
     },
