@@ -1,0 +1,121 @@
+import { parseArgs } from "node:util";
+import { DEFAULT_RESULTS_DIR } from "./paths";
+import type { FanoutParams } from "./scenarios/fanout";
+import { MEMORY_DEFAULTS, memoryScenario } from "./scenarios/memory";
+import { NOT_YET } from "./scenarios/not-yet";
+import { QUICK_DEFAULTS, quickScenario } from "./scenarios/quick";
+import { S1_DEFAULTS, s1Scenario } from "./scenarios/s1-fanout";
+import { S3_DEFAULTS, s3Scenario } from "./scenarios/s3-latency-floor";
+import type { Scenario } from "./scenarios/scenario";
+import { TARGET_NAMES, TargetName } from "./targets/target";
+
+export const USAGE = `usage: npm run bench -- <scenario> [options]
+
+scenarios
+  s1      steady fan-out: 1 room × N subscribers, R events/s           (T1, T4)
+  s3      latency floor: 1 subscriber, HTTP broadcasts                 (T7, T8)
+  mem     memory per idle subscribed connection, after full GC         (T5)
+  quick   ≤ 30 s smoke run: every target delivers every event, 1 run
+  (${NOT_YET.join(", ")}: not implemented yet, see src/scenarios/not-yet.ts)
+
+options
+  --target ours|bare|echo|ws   repeat or comma-separate; default all four, interleaved
+  --runs N                     runs per target (default 3; quick: 1)
+  --subscribers N --rate R --duration S --warmup S --workers N --pad BYTES
+  --ingress native|http        s1: each target's usual way in (echo: Redis) or HTTP for all
+  --levels 1000,5000           mem: connection counts
+  --no-pin                     do not pin server (core 0) and generator (core 1) with taskset
+  --wait-quiet S               before each run, wait up to S s for other jobs on the machine to calm down
+  --retry-noisy N              run a disturbed run (other jobs, generator > 70 %, slow host) again, ≤ N times
+  --cpu-prof                   run the servers under node --cpu-prof and print their hot spots
+  --out DIR                    results directory (default <repo>/bench-results)
+`;
+
+export interface CliOptions {
+  scenario: Scenario;
+  targets: TargetName[];
+  runs: number;
+  pin: boolean;
+  outDir: string;
+  cpuProfile: boolean;
+  waitQuietMs: number;
+  retryNoisy: number;
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      target: { type: "string", multiple: true },
+      runs: { type: "string" },
+      subscribers: { type: "string" },
+      rate: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      workers: { type: "string" },
+      pad: { type: "string" },
+      ingress: { type: "string" },
+      levels: { type: "string" },
+      "no-pin": { type: "boolean" },
+      "cpu-prof": { type: "boolean" },
+      "wait-quiet": { type: "string" },
+      "retry-noisy": { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const name = positionals[0];
+  if (values.help || !name) throw new UsageError(USAGE);
+  const number = (raw: string | undefined, fallback: number, what: string): number => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new UsageError(`--${what} must be a number ≥ 0, got "${raw}"`);
+    return value;
+  };
+  const fanout = (defaults: FanoutParams): FanoutParams => {
+    const ingress = values.ingress ?? defaults.ingress;
+    if (ingress !== "native" && ingress !== "http") throw new UsageError(`--ingress must be native or http`);
+    return {
+      ...defaults,
+      subscribers: number(values.subscribers, defaults.subscribers, "subscribers"),
+      rate: number(values.rate, defaults.rate, "rate"),
+      durationS: number(values.duration, defaults.durationS, "duration"),
+      warmupS: number(values.warmup, defaults.warmupS, "warmup"),
+      workers: number(values.workers, defaults.workers, "workers"),
+      padBytes: number(values.pad, defaults.padBytes, "pad"),
+      ingress,
+    };
+  };
+  let scenario: Scenario;
+  if (name === "s1") scenario = s1Scenario(fanout(S1_DEFAULTS));
+  else if (name === "s3") scenario = s3Scenario(fanout(S3_DEFAULTS));
+  else if (name === "quick") scenario = quickScenario(fanout(QUICK_DEFAULTS));
+  else if (name === "mem") {
+    const levels = values.levels ? values.levels.split(",").map((v) => number(v, 0, "levels")) : MEMORY_DEFAULTS.levels;
+    scenario = memoryScenario({
+      ...MEMORY_DEFAULTS,
+      levels,
+      workers: number(values.workers, MEMORY_DEFAULTS.workers, "workers"),
+    });
+  } else if ((NOT_YET as readonly string[]).includes(name)) {
+    throw new UsageError(`${name} is not implemented yet (see apps/bench/src/scenarios/not-yet.ts)`);
+  } else throw new UsageError(`unknown scenario "${name}"\n\n${USAGE}`);
+
+  const targets = (values.target ?? [...TARGET_NAMES]).flatMap((t) => t.split(",")).map((t) => t.trim());
+  const unknown = targets.filter((t) => !(TARGET_NAMES as readonly string[]).includes(t));
+  if (unknown.length > 0)
+    throw new UsageError(`unknown target(s) ${unknown.join(", ")}; choose from ${TARGET_NAMES.join(", ")}`);
+  return {
+    scenario,
+    targets: [...new Set(targets)] as TargetName[],
+    runs: number(values.runs, name === "quick" ? 1 : 3, "runs") || 1,
+    pin: !values["no-pin"],
+    outDir: values.out ?? DEFAULT_RESULTS_DIR,
+    cpuProfile: Boolean(values["cpu-prof"]),
+    waitQuietMs: number(values["wait-quiet"], 0, "wait-quiet") * 1000,
+    retryNoisy: number(values["retry-noisy"], 0, "retry-noisy"),
+  };
+}
+
+export class UsageError extends Error {}

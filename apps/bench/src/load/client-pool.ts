@@ -1,0 +1,156 @@
+import { fork, ChildProcess } from "node:child_process";
+import { distScript } from "../paths";
+import { exited, stopChild, track } from "../proc/children";
+import { mergeHistograms, percentiles, Percentiles } from "./histogram";
+import type { ClientSpec, FromWorker, MeasureWindow, ToWorker, WorkerReport } from "./worker-messages";
+
+export interface PoolReport {
+  connections: number;
+  received: number;
+  windowReceived: number;
+  minPerConnection: number;
+  maxPerConnection: number;
+  outOfOrder: number;
+  dropped: number;
+  avgPacketBytes: number;
+  latency: Percentiles;
+  sendLatency: Percentiles;
+  perSecondMaxUs: number[];
+}
+
+/**
+ * The load generator's subscribers, spread over forked worker processes (one core's worth of
+ * clients may not keep up with 100k deliveries/s in one event loop).
+ */
+export class ClientPool {
+  private opened = 0;
+
+  private constructor(
+    private readonly workers: ChildProcess[],
+    private readonly spec: ClientSpec,
+  ) {}
+
+  static start(spec: ClientSpec, workerCount: number, cpuProfileDir?: string): ClientPool {
+    const execArgv = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
+    const workers = Array.from({ length: Math.max(1, workerCount) }, () =>
+      track(
+        fork(distScript("load/client-worker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv }),
+      ),
+    );
+    return new ClientPool(workers, spec);
+  }
+
+  get pids(): number[] {
+    return this.workers.map((worker) => worker.pid!);
+  }
+
+  /** Opens `count` more subscribed clients, split evenly over the workers; throws if any failed. */
+  async connect(count: number, timeoutMs: number, concurrencyPerWorker = 50): Promise<void> {
+    const shares = this.workers.map(
+      (_, i) => Math.floor(count / this.workers.length) + (i < count % this.workers.length ? 1 : 0),
+    );
+    let firstUserId = this.opened + 1;
+    const answers = await Promise.all(
+      this.workers.map((worker, i) => {
+        const share = shares[i];
+        const message: ToWorker = {
+          type: "connect",
+          spec: this.spec,
+          firstUserId,
+          count: share,
+          concurrency: concurrencyPerWorker,
+        };
+        firstUserId += share;
+        return share === 0 ? Promise.resolve({ ready: 0, failed: 0 }) : ask(worker, message, "connected", timeoutMs);
+      }),
+    );
+    this.opened += count;
+    const failed = answers.reduce((sum, answer) => sum + answer.failed, 0);
+    if (failed > 0) {
+      const reason = answers.find((answer) => "firstError" in answer && answer.firstError);
+      throw new Error(`${failed} of ${count} clients failed to subscribe (${JSON.stringify(reason)})`);
+    }
+  }
+
+  arm(window: MeasureWindow): void {
+    for (const worker of this.workers) worker.send({ type: "arm", window } satisfies ToWorker);
+  }
+
+  async received(): Promise<number> {
+    const answers = await Promise.all(
+      this.workers.map((worker) => ask(worker, { type: "progress" }, "progress", 5000)),
+    );
+    return answers.reduce((sum, answer) => sum + answer.received, 0);
+  }
+
+  async collect(): Promise<PoolReport> {
+    const reports = await Promise.all(this.workers.map((worker) => ask(worker, { type: "collect" }, "report", 10_000)));
+    return mergeReports(reports);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.workers.map(async (worker) => {
+        // Asked first: a worker that exits by itself also writes its --cpu-prof profile.
+        if (worker.connected) worker.send({ type: "close" } satisfies ToWorker);
+        if (!(await exited(worker, 3000))) await stopChild(worker, 2000);
+      }),
+    );
+  }
+}
+
+function ask<K extends FromWorker["type"]>(
+  worker: ChildProcess,
+  message: ToWorker,
+  replyType: K,
+  timeoutMs: number,
+): Promise<Extract<FromWorker, { type: K }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: FromWorker): void => {
+      if (reply.type !== replyType) return;
+      finish();
+      resolve(reply as Extract<FromWorker, { type: K }>);
+    };
+    const onExit = (): void => {
+      finish();
+      reject(new Error(`load worker ${worker.pid} exited`));
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`load worker ${worker.pid}: no "${replyType}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const finish = (): void => {
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("exit", onExit);
+    };
+    worker.on("message", onMessage);
+    worker.once("exit", onExit);
+    worker.send(message);
+  });
+}
+
+function mergeReports(reports: WorkerReport[]): PoolReport {
+  const sum = (key: keyof WorkerReport): number => reports.reduce((total, r) => total + (r[key] as number), 0);
+  const withClients = reports.filter((r) => r.connections > 0);
+  const perSecondMaxUs: number[] = [];
+  for (const report of reports) {
+    report.perSecondMaxUs.forEach((value, second) => {
+      perSecondMaxUs[second] = Math.max(perSecondMaxUs[second] ?? 0, value);
+    });
+  }
+  const received = sum("received");
+  return {
+    connections: sum("connections"),
+    received,
+    windowReceived: sum("windowReceived"),
+    minPerConnection: Math.min(...withClients.map((r) => r.minPerConnection)),
+    maxPerConnection: Math.max(...withClients.map((r) => r.maxPerConnection)),
+    outOfOrder: sum("outOfOrder"),
+    dropped: sum("dropped"),
+    avgPacketBytes: received > 0 ? sum("bytes") / received : 0,
+    latency: percentiles(mergeHistograms(reports.map((r) => r.latency))),
+    sendLatency: percentiles(mergeHistograms(reports.map((r) => r.sendLatency))),
+    perSecondMaxUs: Array.from(perSecondMaxUs, (value) => value ?? 0),
+  };
+}

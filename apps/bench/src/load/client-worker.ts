@@ -1,0 +1,131 @@
+/**
+ * A load worker (forked by ClientPool): holds a share of the subscribers, records each event's
+ * latency into HdrHistograms and per-connection counters, and reports on request.
+ */
+import jwt from "jsonwebtoken";
+import { nowUs } from "./clock";
+import { encodeHistogram, newHistogram } from "./histogram";
+import { readStamp } from "./payload";
+import type { RawWebSocket } from "./raw-websocket";
+import { openWireClient } from "./wire-client";
+import type { ClientSpec, FromWorker, MeasureWindow, ToWorker, WorkerReport } from "./worker-messages";
+
+const sockets: RawWebSocket[] = [];
+const counts: number[] = [];
+const lastSeq: number[] = [];
+const latency = newHistogram();
+const sendLatency = newHistogram();
+const perSecondMaxUs: number[] = [];
+let window: MeasureWindow = { t0Us: 0, fromUs: Infinity, untilUs: -Infinity };
+let received = 0;
+let windowReceived = 0;
+let outOfOrder = 0;
+let dropped = 0;
+let bytes = 0;
+
+const send = (message: FromWorker): void => {
+  process.send?.(message);
+};
+
+function onEvent(index: number, packet: string): void {
+  const now = nowUs();
+  received++;
+  counts[index]++;
+  bytes += packet.length;
+  const stamp = readStamp(packet);
+  if (!stamp) return;
+  if (stamp.seq <= lastSeq[index]) outOfOrder++;
+  else lastSeq[index] = stamp.seq;
+  const micros = Math.max(1, Math.round(now - stamp.t));
+  if (stamp.t >= window.t0Us) {
+    const second = Math.floor((stamp.t - window.t0Us) / 1e6);
+    if (!(perSecondMaxUs[second] >= micros)) perSecondMaxUs[second] = micros;
+  }
+  if (stamp.t < window.fromUs || stamp.t >= window.untilUs) return;
+  windowReceived++;
+  latency.recordValue(micros);
+  sendLatency.recordValue(Math.max(1, Math.round(now - stamp.s)));
+}
+
+function tokenFor(spec: ClientSpec, userId: number): string | undefined {
+  if (spec.auth.kind !== "jwt") return undefined;
+  return jwt.sign({ sub: String(userId) }, spec.auth.secret, { algorithm: "HS256", expiresIn: "1h" });
+}
+
+/** Opens `count` clients, at most `concurrency` handshakes in flight (a paced ramp). */
+async function connect(spec: ClientSpec, firstUserId: number, count: number, concurrency: number): Promise<void> {
+  let next = 0;
+  let ready = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  const openOne = (): Promise<void> =>
+    new Promise((resolve) => {
+      const index = sockets.length;
+      counts.push(0);
+      lastSeq.push(-1);
+      const socket = openWireClient(spec, tokenFor(spec, firstUserId + next), {
+        onReady: () => {
+          ready++;
+          resolve();
+        },
+        onFail: (reason) => {
+          failed++;
+          firstError ??= reason;
+          resolve();
+        },
+        onEvent: (packet) => onEvent(index, packet),
+        onClose: () => dropped++,
+      });
+      sockets.push(socket);
+    });
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const pending = openOne();
+      next++;
+      await pending;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  send({ type: "connected", ready, failed, firstError });
+}
+
+function report(): WorkerReport {
+  const live = counts.length > 0 ? counts : [0];
+  return {
+    type: "report",
+    connections: sockets.length,
+    received,
+    windowReceived,
+    minPerConnection: Math.min(...live),
+    maxPerConnection: Math.max(...live),
+    outOfOrder,
+    dropped,
+    bytes,
+    latency: encodeHistogram(latency),
+    sendLatency: encodeHistogram(sendLatency),
+    perSecondMaxUs: Array.from(perSecondMaxUs, (value) => value ?? 0),
+  };
+}
+
+process.on("message", (message: ToWorker) => {
+  switch (message.type) {
+    case "connect":
+      void connect(message.spec, message.firstUserId, message.count, message.concurrency);
+      break;
+    case "arm":
+      window = message.window;
+      break;
+    case "progress":
+      send({ type: "progress", received });
+      break;
+    case "collect":
+      send(report());
+      break;
+    case "close":
+      for (const socket of sockets) socket.close();
+      process.exit(0);
+  }
+});
+
+// The harness went away (crash, SIGKILL): never outlive it.
+process.on("disconnect", () => process.exit(0));

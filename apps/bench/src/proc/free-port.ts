@@ -1,0 +1,17 @@
+import { createServer } from "node:net";
+
+/**
+ * A port that is free right now on 127.0.0.1, for programs that cannot listen on port 0 and
+ * report back (Redis, laravel-echo-server). The tiny race with other users is accepted.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

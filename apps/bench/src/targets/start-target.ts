@@ -1,0 +1,17 @@
+import { startBare } from "./bare";
+import { startEcho } from "./echo";
+import { startOurs } from "./ours";
+import { startRawWs } from "./raw-ws";
+import type { RunningTarget, TargetName, TargetOptions } from "./target";
+
+const STARTERS: Record<TargetName, (options: TargetOptions) => Promise<RunningTarget>> = {
+  ours: startOurs,
+  bare: startBare,
+  echo: startEcho,
+  ws: startRawWs,
+};
+
+/** Starts a fresh target (and its Redis, if it needs one) for one run. */
+export function startTarget(name: TargetName, options: TargetOptions): Promise<RunningTarget> {
+  return STARTERS[name](options);
+}

@@ -1,0 +1,66 @@
+import type { Pinning } from "../proc/pinning";
+
+export const TARGET_NAMES = ["ours", "bare", "echo", "ws"] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+/** What the load clients speak: Engine.IO v4 + Socket.IO v5, Engine.IO v3 (socket.io 2), or plain frames. */
+export type WireProtocol = "eio4" | "eio3" | "ws";
+
+/** How one event is handed to a target; the publisher turns this into a send function. */
+export type Ingress =
+  | {
+      kind: "http";
+      url: string;
+      headers: Record<string, string>;
+      body: (channel: string, event: string, data: object) => string;
+    }
+  | {
+      /** Laravel's Redis broadcaster: PUBLISH `<prefix><channel>` `{"event","data","socket"}`. */
+      kind: "redis";
+      port: number;
+      redisChannel: (channel: string) => string;
+      message: (event: string, data: object) => string;
+    };
+
+/** What a connecting client needs to prove; each worker signs its own tokens. */
+export type ClientAuth = { kind: "none" } | { kind: "jwt"; secret: string };
+
+export interface HeapSample {
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+/**
+ * A started target. A cluster variant (packages/cluster-runner's `startCluster()`: Redis + N nodes +
+ * nginx) fits the same shape: `url` is nginx, `serverPids` are the nodes, `stop()` stops it all.
+ */
+export interface RunningTarget {
+  name: TargetName;
+  /** `ws://127.0.0.1:port/...` up to (not including) the query string. */
+  url: string;
+  protocol: WireProtocol;
+  auth: ClientAuth;
+  /** Processes whose CPU and memory are "the server". */
+  serverPids: number[];
+  /** Processes the target needs besides the server (its Redis): counted as neither server nor foreign load. */
+  helperPids: number[];
+  /** The target's usual way in: HTTP for most, Redis for laravel-echo-server (what Laravel uses). */
+  ingress: Ingress;
+  /** The HTTP way in, where the usual one is something else (S3 measures HTTP for everyone). */
+  httpIngress: Ingress;
+  /** Resolves once `count` sockets are in `channel`: needed where subscribing has no ack (EIO3). */
+  waitForSubscribers(channel: string, count: number, timeoutMs: number): Promise<void>;
+  /** Full GC in the server, then its heap and RSS; only when started with `memoryProbe`. */
+  heapAfterGc?(): Promise<HeapSample>;
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  pinning: Pinning;
+  /** Load the GC probe into the server process (memory scenario). */
+  memoryProbe: boolean;
+  /** Directory for a V8 CPU profile of the server (`--cpu-prof`), or undefined. */
+  cpuProfileDir: string | undefined;
+  /** Client events per second per socket for ours (its rate limit is part of the product). */
+  socketEventRateLimit: number;
+}
