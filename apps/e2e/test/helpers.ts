@@ -59,6 +59,15 @@ export function forumClient(
       last.set(meta.channel, meta.offset);
     },
   );
+  /** Connected and subscribed to every thread since the last (re)connect. */
+  let settled = false;
+  const timeline: string[] = [];
+  socket.on("disconnect", (reason) => {
+    settled = false;
+    timeline.push(`${Date.now()} disconnect ${reason}`);
+  });
+  socket.on("connect_error", (error) => timeline.push(`${Date.now()} connect_error ${error.message}`));
+  socket.on("connect", () => timeline.push(`${Date.now()} connect`));
   const ready = new Promise<void>((resolve) => {
     socket.on("connect", () => {
       const joins = (options.threads ?? []).map((thread) =>
@@ -67,10 +76,17 @@ export function forumClient(
           ...(last.has(`thread.${thread}`) ? { since: last.get(`thread.${thread}`) } : {}),
         }),
       );
-      void Promise.all(joins).then(() => resolve());
+      void Promise.all(joins).then(
+        (acks) => {
+          timeline.push(`${Date.now()} subscribed ${JSON.stringify(acks)}`);
+          settled = socket.connected;
+          resolve();
+        },
+        () => socket.disconnect().connect(),
+      );
     });
   });
-  return { socket, seen, ready };
+  return { socket, seen, ready, settled: () => settled, timeline };
 }
 
 export async function until(predicate: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {

@@ -113,6 +113,23 @@ describe("recovery by offsets", () => {
     expect(got.map((e) => e.data.i)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
   });
 
+  it("subscribes with recovered:false when the history cannot be read, and live events still flow", async () => {
+    const node = await startNode({}, () => {
+      const state = createEmbeddedState({ historySize: 100, historyTtlS: 600, clock: systemClock });
+      return { ...state, history: { since: () => Promise.reject(new Error("history away")) } };
+    });
+    const socket = await connected(node.url, { auth: { token: tokenFor(1) } });
+    const got = record(socket);
+    expect(await request(socket, "subscribe", { thread_id: 9, since: "1-1" })).toEqual({
+      ok: true,
+      channel: "thread.9",
+      recovered: false,
+    });
+    await send(node, 2, 0, { to: "thread", thread_id: 9 });
+    await until(() => got.length === 2);
+    expect(got.map((e) => e.data.i)).toEqual([0, 1]);
+  });
+
   it("refuses a malformed since", async () => {
     const node = await startNode();
     const socket = await connected(node.url, { auth: { token: tokenFor(1) } });

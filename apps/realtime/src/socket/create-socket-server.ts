@@ -34,7 +34,8 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     serveClient: false,
     ...(options.adapter ? { adapter: options.adapter } : {}),
   });
-  installDrainGate(httpServer, "/socket.io", options.isDraining);
+  const engine = io.engine as unknown as { clients: Record<string, unknown> };
+  installDrainGate(httpServer, "/socket.io", options.isDraining, (sid) => Object.hasOwn(engine.clients, sid));
   const context = options.buildContext(io);
   io.use(createSocketAuthMiddleware(options.auth));
   io.on("connection", (socket) => onConnection(context, options, socket));

@@ -1,5 +1,5 @@
 import { ALL_CHANNEL, isChannelName } from "@mechamap/protocol";
-import type { ChannelMessage, History } from "../core/ports";
+import type { ChannelMessage, History, Replay } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
 import { loosely, LooseEmitter, RealtimeServer, RealtimeSocket } from "./types";
 
@@ -7,6 +7,7 @@ import { loosely, LooseEmitter, RealtimeServer, RealtimeSocket } from "./types";
 interface RecoverySession {
   room: string;
   buffer: ChannelMessage[];
+  members: Set<string>;
 }
 
 export interface Recovery {
@@ -67,21 +68,30 @@ export class LocalDelivery {
       if (channel !== ALL_CHANNEL && !rooms.has(channel)) this.lastDelivered.delete(channel);
     await Promise.all(
       channels.map((channel) => {
-        const members = channel === ALL_CHANNEL ? [...this.io.of("/").sockets.values()] : this.localMembers(channel);
+        const all = channel === ALL_CHANNEL ? [...this.io.of("/").sockets.values()] : this.localMembers(channel);
+        // A socket already recovering this channel gets everything after its own offset: leave it be.
+        const busy = new Set([...(this.recovering.get(channel) ?? [])].flatMap((session) => [...session.members]));
+        const members = all.filter((socket) => !busy.has(socket.id));
         return this.recover(channel, this.lastDelivered.get(channel) ?? `${sinceMs}-0`, members);
       }),
     );
   }
 
   private async recover(channel: string, since: string, sockets: RealtimeSocket[]): Promise<Recovery> {
-    const session: RecoverySession = { room: `~recovering.${++this.sessions}`, buffer: [] };
+    const session: RecoverySession = {
+      room: `~recovering.${++this.sessions}`,
+      buffer: [],
+      members: new Set(sockets.map((socket) => socket.id)),
+    };
     this.track(channel, session);
     for (const socket of sockets) {
       void socket.join(session.room);
       if (channel !== ALL_CHANNEL) void socket.join(channel);
     }
     try {
-      const replay = await this.history.since(channel, since);
+      // History away (Redis down): the live messages buffered meanwhile still go out, and
+      // recovered:false tells the app to refetch what it may have missed.
+      const replay = await this.history.since(channel, since).catch((): Replay => ({ recovered: false, messages: [] }));
       let last = since;
       let replayed = 0;
       const target = loosely(this.io.local.to(session.room));
