@@ -1,3 +1,4 @@
+import { createSecretKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { ConnectErrorCode } from "@mechamap/protocol";
 
@@ -33,11 +34,14 @@ export function createJwtTokenVerifier(options: JwtOptions): TokenVerifier {
     ...(options.issuers.length > 0 ? { issuer: options.issuers as [string, ...string[]] } : {}),
     ...(options.audience ? { audience: options.audience } : {}),
   };
+  // A KeyObject made once: given a string, jsonwebtoken first tries (and fails) to parse it as a
+  // public key on every verification, which cost ~0.6 ms per handshake in the benchmark profile.
+  const key = createSecretKey(Buffer.from(options.secret));
   return {
     verify(token) {
       let payload: string | jwt.JwtPayload;
       try {
-        payload = jwt.verify(token, options.secret, verifyOptions);
+        payload = jwt.verify(token, key, verifyOptions);
       } catch (error) {
         return { ok: false, code: error instanceof jwt.TokenExpiredError ? "token_expired" : "token_invalid" };
       }
