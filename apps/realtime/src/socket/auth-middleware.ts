@@ -23,7 +23,6 @@ export function createSocketAuthMiddleware(options: SocketAuthOptions) {
   return (socket: RealtimeSocket, next: (error?: Error) => void): void => {
     const token = findToken(socket, options.allowQueryToken);
     socket.data.subscriptions = new Set();
-    socket.data.watching = new Set();
     if (token === undefined) {
       if (!options.allowGuests) return fail("token_missing");
       socket.data.userId = null;

@@ -7,7 +7,7 @@ import { createSocketAuthMiddleware, SocketAuthOptions } from "./auth-middleware
 import { coalesceWrites } from "./coalesce-writes";
 import { installDrainGate } from "./drain-gate";
 import type { SocketContext } from "./context";
-import { registerHandlers } from "./register-handlers";
+import { createClientEventListeners } from "./client-event-listeners";
 import { cancelExpiry, scheduleExpiry } from "./token-expiry";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
@@ -37,17 +37,23 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
   const engine = io.engine as unknown as { clients: Record<string, unknown> };
   installDrainGate(httpServer, "/socket.io", options.isDraining, (sid) => Object.hasOwn(engine.clients, sid));
   const context = options.buildContext(io);
+  const listeners = createClientEventListeners(context, options.socketEventRateLimit);
   io.use(createSocketAuthMiddleware(options.auth));
-  io.on("connection", (socket) => onConnection(context, options, socket));
+  io.on("connection", (socket) => onConnection(context, options, socket, listeners));
   return { io, context };
 }
 
-function onConnection(context: SocketContext, options: SocketServerOptions, socket: RealtimeSocket): void {
+function onConnection(
+  context: SocketContext,
+  options: SocketServerOptions,
+  socket: RealtimeSocket,
+  listeners: ReturnType<typeof createClientEventListeners>,
+): void {
   const { metrics, logger } = context;
   const { userId } = socket.data;
   metrics.connectedSockets.inc();
   metrics.connections.inc({ transport: socket.conn.transport.name });
-  registerHandlers(context, socket, options.socketEventRateLimit);
+  for (const [event, listener] of listeners) socket.on(event as "subscribe", listener);
   coalesceWrites(socket);
 
   let joinedPresence: Promise<void> = Promise.resolve();

@@ -8,8 +8,10 @@ export interface SocketData {
   expiresAt: number | null;
   /** Channels joined through `subscribe` (the user's own channel is not counted). */
   subscriptions: Set<string>;
-  /** Users this socket watches through `presence:watch`. */
-  watching: Set<string>;
+  /** Users this socket watches through `presence:watch`; made on first use. */
+  watching?: Set<string>;
+  /** Client-event rate limit state; made on first use. */
+  eventBudget?: { tokens: number; at: number };
 }
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

@@ -13,7 +13,7 @@ export async function presenceWatch(context: SocketContext, socket: RealtimeSock
   const ids = raw.map(normaliseId);
   if (ids.some((id) => id === undefined)) throw new AckError("invalid");
   const userIds = [...new Set(ids as string[])];
-  const watching = socket.data.watching;
+  const watching = (socket.data.watching ??= new Set());
   if (new Set([...watching, ...userIds]).size > MAX_WATCHED_USERS) throw new AckError("subscription_limit");
   for (const userId of userIds) {
     watching.add(userId);

@@ -9,6 +9,7 @@ import { threadViewers } from "./handlers/thread-viewers";
 import { authRefresh } from "./handlers/auth-refresh";
 
 type Handler = (context: SocketContext, socket: RealtimeSocket, request: unknown) => Promise<object>;
+type Listener = (this: RealtimeSocket, request: unknown, maybeAck?: unknown) => void;
 
 const HANDLERS: Record<string, Handler> = {
   subscribe,
@@ -18,34 +19,32 @@ const HANDLERS: Record<string, Handler> = {
   "auth:refresh": authRefresh,
 };
 
-/** A token bucket per socket: `rate` events a second, bursts of twice that. */
-function createEventBudget(rate: number): () => boolean {
-  let tokens = rate * 2;
-  let last = Date.now();
-  return () => {
-    const now = Date.now();
-    tokens = Math.min(rate * 2, tokens + ((now - last) / 1000) * rate);
-    last = now;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
+/** A token bucket per socket, kept in `socket.data`: `rate` events a second, bursts of twice that. */
+function withinBudget(socket: RealtimeSocket, rate: number): boolean {
+  const now = Date.now();
+  const budget = (socket.data.eventBudget ??= { tokens: rate * 2, at: now });
+  budget.tokens = Math.min(rate * 2, budget.tokens + ((now - budget.at) / 1000) * rate);
+  budget.at = now;
+  if (budget.tokens < 1) return false;
+  budget.tokens -= 1;
+  return true;
 }
 
 /**
- * Wires every client event: rate limit, then the handler, then exactly one ack.
- * A handler's refusal is an `AckError`; anything else is logged and answered `internal`.
+ * One listener per client event for the whole server (Socket.IO calls it with the socket as `this`),
+ * rather than closures per socket: memory per connection is a feature. Each listener applies the
+ * rate limit, runs the handler and sends exactly one ack; a handler's refusal is an `AckError`,
+ * anything else is logged and answered `internal`.
  */
-export function registerHandlers(context: SocketContext, socket: RealtimeSocket, eventRate: number): void {
-  const withinBudget = createEventBudget(eventRate);
-  for (const [event, handler] of Object.entries(HANDLERS)) {
-    socket.on(event as "subscribe", (request: unknown, maybeAck?: unknown) => {
+export function createClientEventListeners(context: SocketContext, eventRate: number): Array<[string, Listener]> {
+  return Object.entries(HANDLERS).map(([event, handler]) => {
+    const listener: Listener = function (request, maybeAck) {
       const ack = typeof maybeAck === "function" ? (maybeAck as (answer: Ack) => void) : () => undefined;
-      if (!withinBudget()) {
+      if (!withinBudget(this, eventRate)) {
         context.metrics.rateLimited.inc({ scope: "socket" });
         return ack({ ok: false, error: "rate_limited" });
       }
-      handler(context, socket, request).then(
+      handler(context, this, request).then(
         (result) => ack({ ok: true, ...result }),
         (error: unknown) => {
           let code: AckErrorCode = "internal";
@@ -54,6 +53,7 @@ export function registerHandlers(context: SocketContext, socket: RealtimeSocket,
           ack({ ok: false, error: code });
         },
       );
-    });
-  }
+    };
+    return [event, listener];
+  });
 }
