@@ -38,9 +38,11 @@ describe("renderNginxConfig", () => {
     expect(conf).toContain("proxy_next_upstream error timeout;");
   });
 
-  it("sends a handshake a draining node refused (503) to another node, but no other request", () => {
+  it("sends a Socket.IO request a draining node refused (503), POST included, to another node; no API request", () => {
     const socketIo = conf.slice(conf.indexOf("location /socket.io/ {"));
-    expect(socketIo.slice(0, socketIo.indexOf("}"))).toContain("proxy_next_upstream error timeout http_503;");
+    expect(socketIo.slice(0, socketIo.indexOf("}"))).toContain(
+      "proxy_next_upstream error timeout http_503 non_idempotent;",
+    );
     expect(conf.filter((d) => d.startsWith("proxy_next_upstream "))).toHaveLength(2);
   });
 
