@@ -22,7 +22,6 @@ const refuse = (code: string): ConnectError =>
 export function createSocketAuthMiddleware(options: SocketAuthOptions) {
   return (socket: RealtimeSocket, next: (error?: Error) => void): void => {
     const token = findToken(socket, options.allowQueryToken);
-    socket.data.subscriptions = new Set();
     if (token === undefined) {
       if (!options.allowGuests) return fail("token_missing");
       socket.data.userId = null;

@@ -4,7 +4,7 @@ import { ALL_CHANNEL, userChannel } from "@mechamap/protocol";
 import type { PresenceService } from "../core/presence-service";
 import { errorDetail } from "../observability/logger";
 import { createSocketAuthMiddleware, SocketAuthOptions } from "./auth-middleware";
-import { coalesceWrites } from "./coalesce-writes";
+import { coalesceWebSocketWrites } from "./coalesce-writes";
 import { installDrainGate } from "./drain-gate";
 import type { SocketContext } from "./context";
 import { createClientEventListeners } from "./client-event-listeners";
@@ -54,7 +54,8 @@ function onConnection(
   metrics.connectedSockets.inc();
   metrics.connections.inc({ transport: socket.conn.transport.name });
   for (const [event, listener] of listeners) socket.on(event as "subscribe", listener);
-  coalesceWrites(socket);
+  if (socket.conn.transport.name === "websocket") coalesceWebSocketWrites(socket.conn.transport);
+  else socket.conn.once("upgrade", coalesceWebSocketWrites);
 
   let joinedPresence: Promise<void> = Promise.resolve();
   if (userId !== null) {

@@ -6,8 +6,8 @@ export interface SocketData {
   userId: string | null;
   /** When the token expires, in milliseconds since the epoch; null for guests. */
   expiresAt: number | null;
-  /** Channels joined through `subscribe` (the user's own channel is not counted). */
-  subscriptions: Set<string>;
+  /** Channels joined through `subscribe` (the user's own channel is not counted); made on first use. */
+  subscriptions?: Set<string>;
   /** Users this socket watches through `presence:watch`; made on first use. */
   watching?: Set<string>;
   /** Client-event rate limit state; made on first use. */

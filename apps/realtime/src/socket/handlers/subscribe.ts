@@ -9,7 +9,8 @@ export async function subscribe(context: SocketContext, socket: RealtimeSocket, 
   const channel = parseTarget(request);
   const since = (request as { since?: unknown }).since;
   if (since !== undefined && (typeof since !== "string" || !parseOffset(since))) throw new AckError("invalid");
-  const { subscriptions, userId } = socket.data;
+  const { userId } = socket.data;
+  const subscriptions = (socket.data.subscriptions ??= new Set());
   if (!subscriptions.has(channel) && subscriptions.size >= context.maxSubscriptions) {
     throw new AckError("subscription_limit");
   }

@@ -5,6 +5,6 @@ import { parseTarget } from "./parse-target";
 /** `unsubscribe {thread_id|channel}` → `{ok:true}`; the user's own channel stays. */
 export async function unsubscribe(_context: SocketContext, socket: RealtimeSocket, request: unknown) {
   const channel = parseTarget(request);
-  if (socket.data.subscriptions.delete(channel)) void socket.leave(channel);
+  if (socket.data.subscriptions?.delete(channel)) void socket.leave(channel);
   return {};
 }
