@@ -10,11 +10,6 @@ interface RecoverySession {
   members: Set<string>;
 }
 
-export interface Recovery {
-  recovered: boolean;
-  replayed: number;
-}
-
 /**
  * The node's one way to its own sockets. Live messages go to a channel's room (local sockets only:
  * the cluster bus already brought the message to every node). Sockets that recover a channel get
@@ -47,11 +42,14 @@ export class LocalDelivery {
     this.onDelivered(message);
   };
 
-  /** Joins `channel`; with `since`, first replays what the socket missed after that offset. */
-  async join(socket: RealtimeSocket, channel: string, since?: string): Promise<Recovery> {
+  /**
+   * Joins `channel`; with `since`, first replays what the socket missed after that offset.
+   * Resolves with whether every missed message could be replayed (false without `since`).
+   */
+  async join(socket: RealtimeSocket, channel: string, since?: string): Promise<boolean> {
     if (since === undefined) {
       if (channel !== ALL_CHANNEL) void socket.join(channel);
-      return { recovered: false, replayed: 0 };
+      return false;
     }
     return this.recover(channel, since, [socket]);
   }
@@ -77,7 +75,7 @@ export class LocalDelivery {
     );
   }
 
-  private async recover(channel: string, since: string, sockets: RealtimeSocket[]): Promise<Recovery> {
+  private async recover(channel: string, since: string, sockets: RealtimeSocket[]): Promise<boolean> {
     const session: RecoverySession = {
       room: `~recovering.${++this.sessions}`,
       buffer: [],
@@ -93,16 +91,14 @@ export class LocalDelivery {
       // recovered:false tells the app to refetch what it may have missed.
       const replay = await this.history.since(channel, since).catch((): Replay => ({ recovered: false, messages: [] }));
       let last = since;
-      let replayed = 0;
       const target = loosely(this.io.local.to(session.room));
       for (const message of [...replay.messages, ...session.buffer]) {
         // Live messages may repeat the tail of the replay: each offset goes out once, in order.
         if (message.meta && compareOffsets(message.meta.offset, last) <= 0) continue;
         if (message.meta) last = message.meta.offset;
         send(target, message);
-        replayed++;
       }
-      return { recovered: replay.recovered, replayed };
+      return replay.recovered;
     } finally {
       // Synchronous from the last await on: no live message can slip between flush and leave.
       this.untrack(channel, session);
