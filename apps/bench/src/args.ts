@@ -5,24 +5,32 @@ import { MEMORY_DEFAULTS, memoryScenario } from "./scenarios/memory";
 import { NOT_YET } from "./scenarios/not-yet";
 import { QUICK_DEFAULTS, quickScenario } from "./scenarios/quick";
 import { S1_DEFAULTS, s1Scenario } from "./scenarios/s1-fanout";
+import { S2_DEFAULTS, s2Scenario } from "./scenarios/s2-bursts";
+import { S4_DEFAULTS, s4Scenario } from "./scenarios/s4-cross-node";
 import { S3_DEFAULTS, s3Scenario } from "./scenarios/s3-latency-floor";
 import type { Scenario } from "./scenarios/scenario";
-import { TARGET_NAMES, TargetName } from "./targets/target";
+import { EXTRA_TARGET_NAMES, TARGET_NAMES, TargetName } from "./targets/target";
 
 export const USAGE = `usage: npm run bench -- <scenario> [options]
 
 scenarios
   s1      steady fan-out: 1 room × N subscribers, R events/s           (T1, T4)
+  s2      bursts: S1's fan-out, events back to back in groups of 20    (T3)
   s3      latency floor: 1 subscriber, HTTP broadcasts                 (T7, T8)
+  s4      cross-node: S1's load, sockets on node 1, posts to node 2    (T9, T7)
+          (targets ours-cluster, ours by default)
   mem     memory per idle subscribed connection, after full GC         (T5)
   quick   ≤ 30 s smoke run: every target delivers every event, 1 run
   (${NOT_YET.join(", ")}: not implemented yet, see src/scenarios/not-yet.ts)
 
 options
-  --target ours|bare|echo|ws   repeat or comma-separate; default all four, interleaved
+  --target ours|bare|echo|ws|ours-cluster
+                               repeat or comma-separate; default the first four (s4: ours-cluster,
+                               ours), interleaved; ours-cluster = 2 nodes on Redis, cluster-runner
   --runs N                     runs per target (default 3; quick: 1)
   --subscribers N --rate R --duration S --warmup S --workers N --pad BYTES
-  --ingress native|http        s1: each target's usual way in (echo: Redis) or HTTP for all
+  --burst K                    events per burst (s2: 20, others 1); --rate stays events/s
+  --ingress native|http        s1, s2: each target's usual way in (echo: Redis) or HTTP for all
   --levels 1000,5000           mem: connection counts
   --no-pin                     do not pin server (core 0) and generator (core 1) with taskset
   --wait-quiet S               before each run, wait up to S s for other jobs on the machine to calm down
@@ -55,6 +63,7 @@ export function parseCli(argv: string[]): CliOptions {
       warmup: { type: "string" },
       workers: { type: "string" },
       pad: { type: "string" },
+      burst: { type: "string" },
       ingress: { type: "string" },
       levels: { type: "string" },
       "no-pin": { type: "boolean" },
@@ -84,13 +93,16 @@ export function parseCli(argv: string[]): CliOptions {
       warmupS: number(values.warmup, defaults.warmupS, "warmup"),
       workers: number(values.workers, defaults.workers, "workers"),
       padBytes: number(values.pad, defaults.padBytes, "pad"),
+      burst: number(values.burst, defaults.burst ?? 1, "burst") || 1,
       ingress,
     };
   };
   let scenario: Scenario;
   if (name === "s1") scenario = s1Scenario(fanout(S1_DEFAULTS));
+  else if (name === "s2") scenario = s2Scenario(fanout(S2_DEFAULTS));
   else if (name === "s3") scenario = s3Scenario(fanout(S3_DEFAULTS));
   else if (name === "quick") scenario = quickScenario(fanout(QUICK_DEFAULTS));
+  else if (name === "s4") scenario = s4Scenario(fanout(S4_DEFAULTS));
   else if (name === "mem") {
     const levels = values.levels ? values.levels.split(",").map((v) => number(v, 0, "levels")) : MEMORY_DEFAULTS.levels;
     scenario = memoryScenario({
@@ -102,10 +114,13 @@ export function parseCli(argv: string[]): CliOptions {
     throw new UsageError(`${name} is not implemented yet (see apps/bench/src/scenarios/not-yet.ts)`);
   } else throw new UsageError(`unknown scenario "${name}"\n\n${USAGE}`);
 
-  const targets = (values.target ?? [...TARGET_NAMES]).flatMap((t) => t.split(",")).map((t) => t.trim());
-  const unknown = targets.filter((t) => !(TARGET_NAMES as readonly string[]).includes(t));
+  const known: readonly string[] = [...TARGET_NAMES, ...EXTRA_TARGET_NAMES];
+  const targets = (values.target ?? [...(scenario.defaultTargets ?? TARGET_NAMES)])
+    .flatMap((t) => t.split(","))
+    .map((t) => t.trim());
+  const unknown = targets.filter((t) => !known.includes(t));
   if (unknown.length > 0)
-    throw new UsageError(`unknown target(s) ${unknown.join(", ")}; choose from ${TARGET_NAMES.join(", ")}`);
+    throw new UsageError(`unknown target(s) ${unknown.join(", ")}; choose from ${known.join(", ")}`);
   return {
     scenario,
     targets: [...new Set(targets)] as TargetName[],

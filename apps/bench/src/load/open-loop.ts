@@ -13,6 +13,11 @@ export interface OpenLoopOptions {
   /** When event 0 is due (whole µs, shared monotonic clock). */
   t0Us: number;
   padBytes: number;
+  /**
+   * Events per burst (default 1: evenly spaced). With k > 1 the due times come in groups of k: the k
+   * events of burst b are all due at t0 + b·k/R, back to back, so the mean rate stays R.
+   */
+  burst?: number;
 }
 
 export interface OpenLoopOutcome {
@@ -29,16 +34,17 @@ export interface OpenLoopOutcome {
 }
 
 /**
- * Open-loop publisher: event i is due at t0 + i/R whatever happened to the ones before, and is
- * stamped with that due time. A slow target therefore shows up as latency, never as a lower rate.
+ * Open-loop publisher: event i is due at t0 + i/R (or, in bursts of k, at t0 + ⌊i/k⌋·k/R) whatever
+ * happened to the ones before, and is stamped with that due time. A slow target therefore shows up as latency, never as a lower rate.
  */
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopOutcome> {
   const { send, channel, event, rate, count, t0Us, padBytes } = options;
+  const burst = Math.max(1, Math.floor(options.burst ?? 1));
   const outcome = { published: 0, accepted: 0, rejected: 0, maxSendLagUs: 0 };
   const answers = newHistogram();
   const inFlight: Array<Promise<void>> = [];
   // Whole µs, so that a stamp and the measured window compare exactly.
-  const dueAt = (i: number): number => t0Us + Math.floor((i * 1e6) / rate);
+  const dueAt = (i: number): number => t0Us + Math.floor((Math.floor(i / burst) * burst * 1e6) / rate);
 
   await new Promise<void>((resolve) => {
     let next = 0;

@@ -12,6 +12,17 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** Pids started by a library on our behalf (the cluster runner's nodes, Redis, nginx). */
+const alivePids = new Set<number>();
+
+/** Registers pids for the last-resort kill on exit; returns the function that forgets them again. */
+export function trackPids(pids: number[]): () => void {
+  for (const pid of pids) alivePids.add(pid);
+  return () => {
+    for (const pid of pids) alivePids.delete(pid);
+  };
+}
+
 export function spawnTracked(command: string, args: string[], options: SpawnOptions): ChildProcess {
   return track(spawn(command, args, options));
 }
@@ -42,6 +53,14 @@ export function exited(child: ChildProcess, timeoutMs: number): Promise<boolean>
 export function killAllNow(): void {
   for (const child of alive) child.kill("SIGKILL");
   alive.clear();
+  for (const pid of alivePids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  alivePids.clear();
 }
 
 let installed = false;
@@ -56,7 +75,7 @@ export function installExitCleanup(): void {
     ["SIGTERM", 143],
   ] as const) {
     process.once(signal, () => {
-      process.stderr.write(`\nbench: ${signal}, stopping ${alive.size} process(es)\n`);
+      process.stderr.write(`\nbench: ${signal}, stopping ${alive.size + alivePids.size} process(es)\n`);
       killAllNow();
       process.exit(code);
     });

@@ -20,6 +20,8 @@ export interface FanoutParams {
   padBytes: number;
   /** Longest wait for stragglers after the last event (ms). */
   drainMs: number;
+  /** Events per burst, sent back to back (S2: 20); default 1, evenly spaced. */
+  burst?: number;
 }
 
 export const CHANNEL = "bench.room1";
@@ -66,6 +68,7 @@ export async function measureFanout(
       count,
       t0Us,
       padBytes: params.padBytes,
+      burst: params.burst,
     });
     const [serverCpu, generatorCpu, helperCpu, machineCpu] = await window;
     const rss = target.serverPids.reduce((sum, pid) => sum + (rssBytes(pid) ?? 0), 0);

@@ -34,6 +34,8 @@ export interface Scenario {
   /** Keys of latency columns (ms) and of the throughput column, for the chart. */
   chart?: { latency: string[]; throughput: string; throughputLabel: string };
   memoryProbe: boolean;
+  /** Targets run when no `--target` is given (default: TARGET_NAMES, the four single-node ones). */
+  defaultTargets?: TargetName[];
   /** A run taking longer than this is abandoned (its processes stopped). */
   deadlineMs: number;
   run(target: RunningTarget, context: RunContext): Promise<RunOutput>;

@@ -1,6 +1,7 @@
 import { startBare } from "./bare";
 import { startEcho } from "./echo";
 import { startOurs } from "./ours";
+import { startOursCluster } from "./ours-cluster";
 import { startRawWs } from "./raw-ws";
 import type { RunningTarget, TargetName, TargetOptions } from "./target";
 
@@ -9,6 +10,7 @@ const STARTERS: Record<TargetName, (options: TargetOptions) => Promise<RunningTa
   bare: startBare,
   echo: startEcho,
   ws: startRawWs,
+  "ours-cluster": startOursCluster,
 };
 
 /** Starts a fresh target (and its Redis, if it needs one) for one run. */

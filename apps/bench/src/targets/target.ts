@@ -1,7 +1,10 @@
 import type { Pinning } from "../proc/pinning";
 
+/** The single-node targets: every scenario's default, interleaved in this order. */
 export const TARGET_NAMES = ["ours", "bare", "echo", "ws"] as const;
-export type TargetName = (typeof TARGET_NAMES)[number];
+/** Targets run only when asked for (`--target`) or by the scenario that needs them (S4). */
+export const EXTRA_TARGET_NAMES = ["ours-cluster"] as const;
+export type TargetName = (typeof TARGET_NAMES)[number] | (typeof EXTRA_TARGET_NAMES)[number];
 
 /** What the load clients speak: Engine.IO v4 + Socket.IO v5, Engine.IO v3 (socket.io 2), or plain frames. */
 export type WireProtocol = "eio4" | "eio3" | "ws";
@@ -31,8 +34,8 @@ export interface HeapSample {
 }
 
 /**
- * A started target. A cluster variant (packages/cluster-runner's `startCluster()`: Redis + N nodes +
- * nginx) fits the same shape: `url` is nginx, `serverPids` are the nodes, `stop()` stops it all.
+ * A started target. The cluster variant (`ours-cluster`, over packages/cluster-runner's
+ * `startCluster()`) fits the same shape: `url` is the receiving node, `ingress` the other node.
  */
 export interface RunningTarget {
   name: TargetName;

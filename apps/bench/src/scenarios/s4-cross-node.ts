@@ -1,0 +1,55 @@
+import { DEFAULT_PAD_BYTES } from "../load/payload";
+import type { TargetName } from "../targets/target";
+import { FANOUT_COLUMNS, FanoutParams, measureFanout } from "./fanout";
+import type { Column, Scenario } from "./scenario";
+
+export const S4_DEFAULTS: FanoutParams = {
+  subscribers: 1000,
+  rate: 100,
+  durationS: 12,
+  warmupS: 2,
+  workers: 2,
+  ingress: "http",
+  padBytes: DEFAULT_PAD_BYTES,
+  drainMs: 5000,
+};
+
+/** ours-cluster crosses Redis; ours (one node, same load) is the baseline it is read against. */
+export const S4_TARGETS: TargetName[] = ["ours-cluster", "ours"];
+
+const HELPER_CPU: Column = {
+  key: "helperCpuPct",
+  label: "helpers CPU %",
+  doc: "ours-cluster: sending node + Redis + nginx (bare, echo: their Redis), % of one core",
+  digits: 0,
+};
+
+/**
+ * S4 (T9, and T7 at 1 subscriber): cross-node fan-out — S1's load, but on `ours-cluster` the
+ * subscribers hold their sockets on node 1 while the events are posted to node 2, so every event goes
+ * through Redis. "server CPU %" is the receiving node's (T9: ≤ 65 %).
+ */
+export function s4Scenario(params: FanoutParams): Scenario {
+  return {
+    name: "s4",
+    title: `S4 cross-node fan-out: 1 room × ${params.subscribers} subscribers on node 1, ${params.rate} events/s posted to node 2 (${params.subscribers * params.rate} deliveries/s), ${params.durationS - params.warmupS} s measured after ${params.warmupS} s warm-up`,
+    params,
+    columns: [
+      ...FANOUT_COLUMNS.map((c) =>
+        c.key === "serverCpuPct"
+          ? { ...c, label: "server CPU %", doc: "the receiving node (ours-cluster: node 1), % of one core" }
+          : c,
+      ),
+      HELPER_CPU,
+    ],
+    chart: {
+      latency: ["p50Ms", "p90Ms", "p99Ms", "p999Ms"],
+      throughput: "deliveredPerS",
+      throughputLabel: "delivered/s",
+    },
+    memoryProbe: false,
+    defaultTargets: S4_TARGETS,
+    deadlineMs: (params.durationS + 75) * 1000,
+    run: (target, context) => measureFanout(target, { ...params, ingress: "http" }, context),
+  };
+}

@@ -1,0 +1,62 @@
+import { execFileSync } from "node:child_process";
+import { startCluster } from "@mechamap/cluster-runner";
+import { trackPids } from "../proc/children";
+import { broadcastApiIngress } from "./broadcast-api";
+import { BENCH_API_KEY, BENCH_JWT_SECRET } from "./secrets";
+import type { RunningTarget, TargetOptions } from "./target";
+
+/**
+ * Ours in cluster mode (S4, T7/T9): packages/cluster-runner's `startCluster()` with 2 nodes on one
+ * Redis. Subscribers connect straight to node 1, the publisher posts to node 2, so every event crosses
+ * Redis (nginx is started by the runner but carries no traffic). "The server" is the receiving node 1;
+ * node 2, Redis and nginx are helpers. Both nodes are pinned to the server core, Redis and nginx stay
+ * on the generator's core (they inherit the harness's affinity).
+ */
+export async function startOursCluster(options: TargetOptions): Promise<RunningTarget> {
+  if (options.memoryProbe) throw new Error("ours-cluster has no memory probe (use ours for mem)");
+  if (options.cpuProfileDir) throw new Error("ours-cluster does not support --cpu-prof");
+  const cluster = await startCluster({
+    nodes: 2,
+    baseEnv: { PATH: process.env.PATH ?? "" },
+    env: {
+      NODE_ENV: "test",
+      API_RATE_LIMIT: "1000000",
+      SOCKET_EVENT_RATE_LIMIT: String(options.socketEventRateLimit),
+    },
+    jwtSecret: BENCH_JWT_SECRET,
+    apiKey: BENCH_API_KEY,
+  });
+  const [receiver, sender] = cluster.nodes;
+  const helperPids = [sender.pid, cluster.redis?.pid, cluster.nginx.pid].filter(
+    (pid): pid is number => typeof pid === "number",
+  );
+  const forget = trackPids([receiver.pid, ...helperPids]);
+  try {
+    if (options.pinning.enabled) {
+      for (const node of cluster.nodes) {
+        execFileSync("taskset", ["-a", "-p", "-c", "0", String(node.pid)], { stdio: "ignore" });
+      }
+    }
+    const ingress = broadcastApiIngress(sender.port);
+    return {
+      name: "ours-cluster",
+      url: `ws://127.0.0.1:${receiver.port}/socket.io/`,
+      protocol: "eio4",
+      auth: { kind: "jwt", secret: BENCH_JWT_SECRET },
+      serverPids: [receiver.pid],
+      helperPids,
+      ingress,
+      httpIngress: ingress,
+      // Subscribing is acknowledged by node 1 once it holds the room (and its Redis subscription).
+      waitForSubscribers: async () => undefined,
+      stop: async () => {
+        await cluster.stop();
+        forget();
+      },
+    };
+  } catch (error) {
+    await cluster.stop();
+    forget();
+    throw error;
+  }
+}
