@@ -8,6 +8,9 @@ import { S1_DEFAULTS, s1Scenario } from "./scenarios/s1-fanout";
 import { S2_DEFAULTS, s2Scenario } from "./scenarios/s2-bursts";
 import { S4_DEFAULTS, s4Scenario } from "./scenarios/s4-cross-node";
 import { S3_DEFAULTS, s3Scenario } from "./scenarios/s3-latency-floor";
+import { S6_DEFAULTS, s6Scenario } from "./scenarios/s6-churn";
+import { S7_DEFAULTS, s7Scenario } from "./scenarios/s7-slow-consumers";
+import { S8_DEFAULTS, s8Scenario } from "./scenarios/s8-nginx";
 import type { Scenario } from "./scenarios/scenario";
 import { EXTRA_TARGET_NAMES, TARGET_NAMES, TargetName } from "./targets/target";
 
@@ -19,6 +22,11 @@ scenarios
   s3      latency floor: 1 subscriber, HTTP broadcasts                 (T7, T8)
   s4      cross-node: S1's load, sockets on node 1, posts to node 2    (T9, T7)
           (targets ours-cluster, ours by default)
+  s6      connection churn: --churn-rate connect+subscribe+disconnect/s over --subscribers held
+          ones receiving --rate events/s (defaults 200/s, 1000, 20/s)                    (T10)
+  s7      slow consumers: S1, 5 % of the subscribers stop reading; figures of the healthy 95 %,
+          peak RSS, slow connections cut by the server
+  s8      through nginx: S1 with subscribers and publisher (HTTP) via an nginx in front of the node
   mem     memory per idle subscribed connection, after full GC         (T5)
   quick   ≤ 30 s smoke run: every target delivers every event, 1 run
   (${NOT_YET.join(", ")}: not implemented yet, see src/scenarios/not-yet.ts)
@@ -29,8 +37,10 @@ options
                                ours), interleaved; ours-cluster = 2 nodes on Redis, cluster-runner
   --runs N                     runs per target (default 3; quick: 1)
   --subscribers N --rate R --duration S --warmup S --workers N --pad BYTES
+  --churn-rate C               s6: connects per second (default 200)
+  --slow-every N               s7: every N-th subscriber stops reading (default 20: 5 %)
   --burst K                    events per burst (s2: 20, others 1); --rate stays events/s
-  --ingress native|http        s1, s2: each target's usual way in (echo: Redis) or HTTP for all
+  --ingress native|http        s1, s2, s7: each target's usual way in (echo: Redis) or HTTP for all
   --levels 1000,5000           mem: connection counts
   --no-pin                     do not pin server (core 0) and generator (core 1) with taskset
   --wait-quiet S               before each run, wait up to S s for other jobs on the machine to calm down
@@ -64,6 +74,8 @@ export function parseCli(argv: string[]): CliOptions {
       workers: { type: "string" },
       pad: { type: "string" },
       burst: { type: "string" },
+      "slow-every": { type: "string" },
+      "churn-rate": { type: "string" },
       ingress: { type: "string" },
       levels: { type: "string" },
       "no-pin": { type: "boolean" },
@@ -94,6 +106,7 @@ export function parseCli(argv: string[]): CliOptions {
       workers: number(values.workers, defaults.workers, "workers"),
       padBytes: number(values.pad, defaults.padBytes, "pad"),
       burst: number(values.burst, defaults.burst ?? 1, "burst") || 1,
+      slowEvery: number(values["slow-every"], defaults.slowEvery ?? 0, "slow-every"),
       ingress,
     };
   };
@@ -103,6 +116,19 @@ export function parseCli(argv: string[]): CliOptions {
   else if (name === "s3") scenario = s3Scenario(fanout(S3_DEFAULTS));
   else if (name === "quick") scenario = quickScenario(fanout(QUICK_DEFAULTS));
   else if (name === "s4") scenario = s4Scenario(fanout(S4_DEFAULTS));
+  else if (name === "s6")
+    scenario = s6Scenario({
+      ...S6_DEFAULTS,
+      held: number(values.subscribers, S6_DEFAULTS.held, "subscribers"),
+      rate: number(values.rate, S6_DEFAULTS.rate, "rate"),
+      churnRate: number(values["churn-rate"], S6_DEFAULTS.churnRate, "churn-rate"),
+      durationS: number(values.duration, S6_DEFAULTS.durationS, "duration"),
+      warmupS: number(values.warmup, S6_DEFAULTS.warmupS, "warmup"),
+      workers: number(values.workers, S6_DEFAULTS.workers, "workers"),
+      ingress: values.ingress === "http" ? "http" : S6_DEFAULTS.ingress,
+    });
+  else if (name === "s7") scenario = s7Scenario(fanout(S7_DEFAULTS));
+  else if (name === "s8") scenario = s8Scenario(fanout(S8_DEFAULTS));
   else if (name === "mem") {
     const levels = values.levels ? values.levels.split(",").map((v) => number(v, 0, "levels")) : MEMORY_DEFAULTS.levels;
     scenario = memoryScenario({

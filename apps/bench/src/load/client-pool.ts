@@ -2,7 +2,7 @@ import { fork, ChildProcess } from "node:child_process";
 import { distScript } from "../paths";
 import { exited, stopChild, track } from "../proc/children";
 import { mergeHistograms, percentiles, Percentiles } from "./histogram";
-import type { ClientSpec, FromWorker, MeasureWindow, ToWorker, WorkerReport } from "./worker-messages";
+import type { ChurnReport, ClientSpec, FromWorker, MeasureWindow, ToWorker, WorkerReport } from "./worker-messages";
 
 export interface PoolReport {
   connections: number;
@@ -12,6 +12,8 @@ export interface PoolReport {
   maxPerConnection: number;
   outOfOrder: number;
   dropped: number;
+  slowConnections: number;
+  slowClosed: number;
   avgPacketBytes: number;
   latency: Percentiles;
   sendLatency: Percentiles;
@@ -74,6 +76,16 @@ export class ClientPool {
 
   arm(window: MeasureWindow): void {
     for (const worker of this.workers) worker.send({ type: "arm", window } satisfies ToWorker);
+  }
+
+  /** S6: runs the churn loop on the first worker and resolves with what it achieved. */
+  churn(message: Extract<ToWorker, { type: "churn" }>, timeoutMs: number): Promise<ChurnReport> {
+    return ask(this.workers[0], message, "churned", timeoutMs);
+  }
+
+  /** S7: the slow connections read again (see client-worker.ts). */
+  resumeSlow(): void {
+    for (const worker of this.workers) worker.send({ type: "resumeSlow" } satisfies ToWorker);
   }
 
   async received(): Promise<number> {
@@ -148,6 +160,8 @@ function mergeReports(reports: WorkerReport[]): PoolReport {
     maxPerConnection: Math.max(...withClients.map((r) => r.maxPerConnection)),
     outOfOrder: sum("outOfOrder"),
     dropped: sum("dropped"),
+    slowConnections: sum("slowConnections"),
+    slowClosed: sum("slowClosed"),
     avgPacketBytes: received > 0 ? sum("bytes") / received : 0,
     latency: percentiles(mergeHistograms(reports.map((r) => r.latency))),
     sendLatency: percentiles(mergeHistograms(reports.map((r) => r.sendLatency))),

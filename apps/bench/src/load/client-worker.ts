@@ -9,6 +9,7 @@ import { readStamp } from "./payload";
 import type { RawWebSocket } from "./raw-websocket";
 import { openWireClient } from "./wire-client";
 import type { ClientSpec, FromWorker, MeasureWindow, ToWorker, WorkerReport } from "./worker-messages";
+import { runChurn } from "./churn";
 
 const sockets: RawWebSocket[] = [];
 const counts: number[] = [];
@@ -22,12 +23,17 @@ let windowReceived = 0;
 let outOfOrder = 0;
 let dropped = 0;
 let bytes = 0;
+/** S7: indexes of the connections that stopped reading, and which of those were closed since. */
+const slow = new Set<number>();
+const slowClosed = new Set<number>();
+let pauseTimer: NodeJS.Timeout | undefined;
 
 const send = (message: FromWorker): void => {
   process.send?.(message);
 };
 
 function onEvent(index: number, packet: string): void {
+  if (slow.has(index)) return;
   const now = nowUs();
   received++;
   counts[index]++;
@@ -74,7 +80,10 @@ async function connect(spec: ClientSpec, firstUserId: number, count: number, con
           resolve();
         },
         onEvent: (packet) => onEvent(index, packet),
-        onClose: () => dropped++,
+        onClose: () => {
+          if (slow.has(index)) slowClosed.add(index);
+          else dropped++;
+        },
       });
       sockets.push(socket);
     });
@@ -89,17 +98,33 @@ async function connect(spec: ClientSpec, firstUserId: number, count: number, con
   send({ type: "connected", ready, failed, firstError });
 }
 
+/** S7: every `every`-th connection stops reading when the measured window opens. */
+function scheduleSlow(every: number, atUs: number): void {
+  clearTimeout(pauseTimer);
+  if (!(every > 0)) return;
+  for (let i = 0; i < sockets.length; i += every) slow.add(i);
+  pauseTimer = setTimeout(
+    () => {
+      for (const index of slow) sockets[index].pause();
+    },
+    Math.max(0, (atUs - nowUs()) / 1000),
+  );
+}
+
 function report(): WorkerReport {
-  const live = counts.length > 0 ? counts : [0];
+  const healthy = counts.filter((_, i) => !slow.has(i));
+  const live = healthy.length > 0 ? healthy : [0];
   return {
     type: "report",
-    connections: sockets.length,
+    connections: sockets.length - slow.size,
     received,
     windowReceived,
     minPerConnection: Math.min(...live),
     maxPerConnection: Math.max(...live),
     outOfOrder,
     dropped,
+    slowConnections: slow.size,
+    slowClosed: slowClosed.size,
     bytes,
     latency: encodeHistogram(latency),
     sendLatency: encodeHistogram(sendLatency),
@@ -114,6 +139,13 @@ process.on("message", (message: ToWorker) => {
       break;
     case "arm":
       window = message.window;
+      scheduleSlow(message.window.slowEvery ?? 0, message.window.fromUs);
+      break;
+    case "churn":
+      void runChurn(message, (spec, userId) => tokenFor(spec, userId)).then(send);
+      break;
+    case "resumeSlow":
+      for (const index of slow) sockets[index].resume();
       break;
     case "progress":
       send({ type: "progress", received });

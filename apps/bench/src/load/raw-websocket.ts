@@ -11,6 +11,10 @@ export interface RawWebSocketHandlers {
 export interface RawWebSocket {
   send(text: string): void;
   close(): void;
+  /** Stops reading from the TCP socket (a slow consumer, S7): the server's writes pile up. */
+  pause(): void;
+  /** Reads again; a connection the server cut meanwhile then reports onClose. */
+  resume(): void;
 }
 
 /**
@@ -136,6 +140,8 @@ export function connectRawWebSocket(url: string, handlers: RawWebSocketHandlers)
       if (open && !closed) socket.write(frame(0x81, Buffer.from(text, "utf8")));
     },
     close: () => close("closed by client"),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
   };
 }
 

@@ -14,6 +14,11 @@ export interface MeasureWindow {
   /** Events due before this are warm-up: counted for loss, not for latency or throughput. */
   fromUs: number;
   untilUs: number;
+  /**
+   * S7: every `slowEvery`-th connection of each worker (index % slowEvery === 0) stops reading at
+   * `fromUs`; its events count neither for loss nor latency. 0 or absent: none.
+   */
+  slowEvery?: number;
 }
 
 export type ToWorker =
@@ -21,6 +26,10 @@ export type ToWorker =
   | { type: "arm"; window: MeasureWindow }
   | { type: "progress" }
   | { type: "collect" }
+  /** S7: read the slow connections again, so that those the server cut see their close. */
+  | { type: "resumeSlow" }
+  /** S6: open-loop connect + subscribe + disconnect, `rate`/s from `startUs` to `untilUs`. */
+  | { type: "churn"; spec: ClientSpec; firstUserId: number; rate: number; startUs: number; untilUs: number }
   | { type: "close" };
 
 export interface WorkerReport {
@@ -34,8 +43,11 @@ export interface WorkerReport {
   maxPerConnection: number;
   /** Events whose seq was not above the previous one on that connection (duplicates, reordering). */
   outOfOrder: number;
-  /** Connections that closed after they were ready. */
+  /** Connections that closed after they were ready (slow ones not included). */
   dropped: number;
+  /** S7: connections that stopped reading, and how many of them saw their connection closed. */
+  slowConnections: number;
+  slowClosed: number;
   bytes: number;
   /** Encoded HdrHistograms (µs): from the due time, and from the actual send time. */
   latency: string;
@@ -44,7 +56,18 @@ export interface WorkerReport {
   perSecondMaxUs: number[];
 }
 
+/** S6: what the churn loop achieved; latency from each connect's due time to its subscribe ack (µs). */
+export interface ChurnReport {
+  type: "churned";
+  started: number;
+  completed: number;
+  failed: number;
+  firstError?: string;
+  handshake: string;
+}
+
 export type FromWorker =
+  | ChurnReport
   | { type: "connected"; ready: number; failed: number; firstError?: string }
   | { type: "progress"; received: number }
   | WorkerReport;

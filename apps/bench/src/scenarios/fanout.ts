@@ -22,6 +22,8 @@ export interface FanoutParams {
   drainMs: number;
   /** Events per burst, sent back to back (S2: 20); default 1, evenly spaced. */
   burst?: number;
+  /** S7: every n-th subscriber stops reading when the warm-up ends (20: 5 %); 0 or absent: none. */
+  slowEvery?: number;
 }
 
 export const CHANNEL = "bench.room1";
@@ -53,7 +55,8 @@ export async function measureFanout(
     const t0Us = Math.round(nowUs()) + 200_000;
     const fromUs = t0Us + Math.round(params.warmupS * 1e6);
     const untilUs = t0Us + Math.round(params.durationS * 1e6);
-    pool.arm({ t0Us, fromUs, untilUs });
+    pool.arm({ t0Us, fromUs, untilUs, slowEvery: params.slowEvery });
+    const peakRss = rssPeakSampler(target.serverPids);
 
     const server = cpuMeter(target.serverPids);
     const generator = cpuMeter([process.pid, ...pool.pids]);
@@ -73,8 +76,16 @@ export async function measureFanout(
     const [serverCpu, generatorCpu, helperCpu, machineCpu] = await window;
     const rss = target.serverPids.reduce((sum, pid) => sum + (rssBytes(pid) ?? 0), 0);
 
-    const expected = outcome.accepted * params.subscribers;
+    const slowCount = slowConnections(params.subscribers, params.workers, params.slowEvery ?? 0);
+    const healthy = params.subscribers - slowCount;
+    const expected = outcome.accepted * healthy;
     await waitForDeliveries(pool, expected, params.drainMs);
+    const peakRssBytes = peakRss.stop();
+    if (slowCount > 0) {
+      // A connection the server cut only shows it once read again (a paused socket sees no FIN/RST).
+      pool.resumeSlow();
+      await sleep(SLOW_SETTLE_MS);
+    }
     const report = await pool.collect();
 
     const windowS = params.durationS - params.warmupS;
@@ -112,6 +123,9 @@ export async function measureFanout(
       maxSendLagMs: ms(outcome.maxSendLagUs),
       answerP50Ms: ms(outcome.answer.p50),
       answerP99Ms: ms(outcome.answer.p99),
+      peakRssMb: peakRssBytes / 1e6,
+      slowClients: report.slowConnections,
+      slowCut: report.slowClosed,
     };
     if (generatorCpu.percent > GENERATOR_LIMIT_PCT) {
       context.log(
@@ -125,10 +139,45 @@ export async function measureFanout(
   }
 }
 
+/** S7: how long the resumed slow connections get to see the close of a cut connection. */
+const SLOW_SETTLE_MS = 3000;
+
+/** How many connections the workers pause with `slowEvery` (index % slowEvery === 0 per worker). */
+export function slowConnections(subscribers: number, workers: number, slowEvery: number): number {
+  if (!(slowEvery > 0)) return 0;
+  const count = Math.max(1, workers);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const share = Math.floor(subscribers / count) + (i < subscribers % count ? 1 : 0);
+    total += Math.ceil(share / slowEvery);
+  }
+  return total;
+}
+
+/** Samples the server's RSS every 200 ms until stopped; returns the highest sum seen. */
+export function rssPeakSampler(pids: number[]): { stop(): number } {
+  let peak = 0;
+  const sample = (): void => {
+    peak = Math.max(
+      peak,
+      pids.reduce((sum, pid) => sum + (rssBytes(pid) ?? 0), 0),
+    );
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}
+
 type Meter = ReturnType<typeof cpuMeter> | ReturnType<typeof machineMeter>;
 
 /** Starts the meters when the warm-up ends and reads them when publishing ends. */
-async function measureWindow(fromUs: number, untilUs: number, meters: Meter[]) {
+export async function measureWindow(fromUs: number, untilUs: number, meters: Meter[]) {
   await sleep(Math.max(0, (fromUs - nowUs()) / 1000));
   for (const meter of meters) meter.start();
   await sleep(Math.max(0, (untilUs - nowUs()) / 1000));
@@ -136,7 +185,7 @@ async function measureWindow(fromUs: number, untilUs: number, meters: Meter[]) {
 }
 
 /** Waits until every expected delivery arrived, or nothing new arrived for a while. */
-async function waitForDeliveries(pool: ClientPool, expected: number, maxMs: number): Promise<void> {
+export async function waitForDeliveries(pool: ClientPool, expected: number, maxMs: number): Promise<void> {
   const deadline = Date.now() + maxMs;
   let last = -1;
   let stalledSince = Date.now();
