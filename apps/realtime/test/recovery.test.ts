@@ -130,6 +130,35 @@ describe("recovery by offsets", () => {
     expect(got.map((e) => e.data.i)).toEqual([0, 1]);
   });
 
+  it("does not send a replayed event a second time when the bus brings it after the history read", async () => {
+    // The history read and the bus are separate connections in cluster mode: here the bus lags 300 ms.
+    const node = await startNode({}, () => {
+      const state = createEmbeddedState({ historySize: 100, historyTtlS: 600, clock: systemClock });
+      const lagging: typeof state.broadcaster = {
+        publish: (drafts) => state.broadcaster.publish(drafts),
+        signal: (message) => state.broadcaster.signal(message),
+        onGap: () => undefined,
+        onMessage: (sink) => state.broadcaster.onMessage((message) => void setTimeout(() => sink(message), 300)),
+      };
+      return { ...state, broadcaster: lagging };
+    });
+    const first = await connected(node.url, { auth: { token: tokenFor(1) } });
+    await request(first, "subscribe", { thread_id: 9 });
+    const seen = record(first);
+    await send(node, 1, 0, { to: "thread", thread_id: 9 });
+    await until(() => seen.length === 1);
+    first.disconnect();
+
+    const again = await connected(node.url, { auth: { token: tokenFor(1) } });
+    const got = record(again);
+    await send(node, 1, 1, { to: "thread", thread_id: 9 });
+    expect(await request(again, "subscribe", { thread_id: 9, since: seen[0].meta!.offset })).toMatchObject({
+      recovered: true,
+    });
+    await wait(700);
+    expect(got.map((e) => e.data.i)).toEqual([1]);
+  });
+
   it("refuses a malformed since", async () => {
     const node = await startNode();
     const socket = await connected(node.url, { auth: { token: tokenFor(1) } });

@@ -8,7 +8,18 @@ interface RecoverySession {
   room: string;
   buffer: ChannelMessage[];
   members: Set<string>;
+  /** Set while the session waits for live delivery to reach what the replay already sent. */
+  awaiting?: { offset: string; done: () => void };
 }
+
+/**
+ * How long a finished replay waits for this node's live stream to catch up with it. The history read
+ * and the bus are two Redis connections: the reply to the read can arrive before bus messages it
+ * already contains, which would then go out live a second time.
+ */
+const CATCH_UP_WAIT_MS = 1000;
+/** Channels whose last delivered offset is remembered (the least recently delivered are forgotten). */
+const MAX_TRACKED_CHANNELS = 100_000;
 
 /**
  * The node's one way to its own sockets. Live messages go to a channel's room (local sockets only:
@@ -19,7 +30,7 @@ interface RecoverySession {
  */
 export class LocalDelivery {
   private readonly recovering = new Map<string, Set<RecoverySession>>();
-  /** The newest offset delivered per channel: where a gap replay starts. */
+  /** The newest offset delivered per channel: where a gap replay starts, and what a replay waits for. */
   private readonly lastDelivered = new Map<string, string>();
   private sessions = 0;
 
@@ -38,7 +49,16 @@ export class LocalDelivery {
       for (const session of sessions) session.buffer.push(message);
     }
     send(loosely(target), message);
-    if (meta) this.lastDelivered.set(channel, meta.offset);
+    if (meta) {
+      // Most recently delivered channels last, so that the oldest go first past the bound.
+      this.lastDelivered.delete(channel);
+      this.lastDelivered.set(channel, meta.offset);
+      if (this.lastDelivered.size > MAX_TRACKED_CHANNELS)
+        this.lastDelivered.delete(this.lastDelivered.keys().next().value as string);
+      for (const session of sessions ?? []) {
+        if (session.awaiting && compareOffsets(meta.offset, session.awaiting.offset) >= 0) session.awaiting.done();
+      }
+    }
     this.onDelivered(message);
   };
 
@@ -62,8 +82,6 @@ export class LocalDelivery {
     const rooms = this.io.of("/").adapter.rooms;
     const channels = [...rooms.keys()].filter((room) => isChannelName(room) && !room.startsWith("presence."));
     if (this.io.of("/").sockets.size > 0) channels.push(ALL_CHANNEL);
-    for (const channel of this.lastDelivered.keys())
-      if (channel !== ALL_CHANNEL && !rooms.has(channel)) this.lastDelivered.delete(channel);
     await Promise.all(
       channels.map((channel) => {
         const all = channel === ALL_CHANNEL ? [...this.io.of("/").sockets.values()] : this.localMembers(channel);
@@ -90,13 +108,20 @@ export class LocalDelivery {
       // History away (Redis down): the live messages buffered meanwhile still go out, and
       // recovered:false tells the app to refetch what it may have missed.
       const replay = await this.history.since(channel, since).catch((): Replay => ({ recovered: false, messages: [] }));
-      let last = since;
       const target = loosely(this.io.local.to(session.room));
-      for (const message of [...replay.messages, ...session.buffer]) {
-        // Live messages may repeat the tail of the replay: each offset goes out once, in order.
-        if (message.meta && compareOffsets(message.meta.offset, last) <= 0) continue;
-        if (message.meta) last = message.meta.offset;
-        send(target, message);
+      let last = since;
+      const flush = (messages: ChannelMessage[]): void => {
+        for (const message of messages) {
+          // Live messages may repeat the tail of the replay: each offset goes out once, in order.
+          if (message.meta && compareOffsets(message.meta.offset, last) <= 0) continue;
+          if (message.meta) last = message.meta.offset;
+          send(target, message);
+        }
+      };
+      flush([...replay.messages, ...session.buffer.splice(0)]);
+      if (compareOffsets(this.lastDelivered.get(channel) ?? "0-0", last) < 0) {
+        await this.liveReaches(session, last);
+        flush(session.buffer.splice(0));
       }
       return replay.recovered;
     } finally {
@@ -104,6 +129,19 @@ export class LocalDelivery {
       this.untrack(channel, session);
       for (const socket of sockets) void socket.leave(session.room);
     }
+  }
+
+  /** Resolves once live delivery passed `offset` on this channel, or after CATCH_UP_WAIT_MS. */
+  private liveReaches(session: RecoverySession, offset: string): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(), CATCH_UP_WAIT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        session.awaiting = undefined;
+        resolve();
+      };
+      session.awaiting = { offset, done };
+    });
   }
 
   private localMembers(channel: string): RealtimeSocket[] {
