@@ -3,6 +3,7 @@ import jwt from "jsonwebtoken";
 import { io, Socket } from "socket.io-client";
 import { startCluster } from "@mechamap/cluster-runner";
 import type { Cluster, ClusterOptions } from "@mechamap/cluster-runner";
+import { startRedis, TestRedis } from "../../realtime/test/helpers/redis";
 
 const clusters: Cluster[] = [];
 const sockets: Socket[] = [];
@@ -128,43 +129,14 @@ export async function spread(c: Cluster): Promise<number[]> {
   );
 }
 
-/** A private redis-server on a free loopback port that a test can stop and start again. */
-export async function ownRedis() {
-  const { spawn } = await import("node:child_process");
-  const { createServer } = await import("node:net");
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  let child: ReturnType<typeof spawn> | undefined;
-  const start = () =>
-    new Promise<void>((resolve, reject) => {
-      const started = spawn("redis-server", [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-      ]);
-      child = started;
-      started.once("error", reject);
-      started.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("Ready to accept") && resolve());
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (!child || child.exitCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
-  await start();
-  redisServers.push(stop);
-  return { url: `redis://127.0.0.1:${port}`, start, stop };
+/** A private redis-server that a test can stop and start again (the node's own test helper), stopped after the file. */
+export async function ownRedis(): Promise<TestRedis> {
+  const redis = await startRedis();
+  redisServers.push(redis);
+  return redis;
 }
 
-const redisServers: Array<() => Promise<void>> = [];
+const redisServers: TestRedis[] = [];
 afterAll(async () => {
-  await Promise.all(redisServers.splice(0).map((stop) => stop()));
+  await Promise.all(redisServers.splice(0).map((redis) => redis.stop()));
 });

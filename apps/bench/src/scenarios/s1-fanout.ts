@@ -1,5 +1,6 @@
 import { DEFAULT_PAD_BYTES } from "../load/payload";
-import { FANOUT_COLUMNS, FanoutParams, measureFanout } from "./fanout";
+import type { FanoutParams } from "./fanout";
+import { fanoutScenario, measuredWindow } from "./fanout-scenario";
 import type { Scenario } from "./scenario";
 
 export const S1_DEFAULTS: FanoutParams = {
@@ -15,18 +16,9 @@ export const S1_DEFAULTS: FanoutParams = {
 
 /** S1 (T1, T4): steady fan-out, 1 room × N subscribers, R events/s, each target's usual ingress. */
 export function s1Scenario(params: FanoutParams): Scenario {
-  return {
+  return fanoutScenario({
     name: "s1",
-    title: `S1 steady fan-out: 1 room × ${params.subscribers} subscribers, ${params.rate} events/s (${params.subscribers * params.rate} deliveries/s), ${params.durationS - params.warmupS} s measured after ${params.warmupS} s warm-up`,
+    title: `S1 steady fan-out: 1 room × ${params.subscribers} subscribers, ${params.rate} events/s (${params.subscribers * params.rate} deliveries/s), ${measuredWindow(params)}`,
     params,
-    columns: FANOUT_COLUMNS,
-    chart: {
-      latency: ["p50Ms", "p90Ms", "p99Ms", "p999Ms"],
-      throughput: "deliveredPerS",
-      throughputLabel: "delivered/s",
-    },
-    memoryProbe: false,
-    deadlineMs: (params.durationS + 60) * 1000,
-    run: (target, context) => measureFanout(target, params, context),
-  };
+  });
 }

@@ -1,18 +1,10 @@
-import { DEFAULT_PAD_BYTES } from "../load/payload";
 import type { TargetName } from "../targets/target";
 import { FANOUT_COLUMNS, FanoutParams, measureFanout } from "./fanout";
+import { fanoutScenario, measuredWindow } from "./fanout-scenario";
 import type { Column, Scenario } from "./scenario";
+import { S1_DEFAULTS } from "./s1-fanout";
 
-export const S4_DEFAULTS: FanoutParams = {
-  subscribers: 1000,
-  rate: 100,
-  durationS: 12,
-  warmupS: 2,
-  workers: 2,
-  ingress: "http",
-  padBytes: DEFAULT_PAD_BYTES,
-  drainMs: 5000,
-};
+export const S4_DEFAULTS: FanoutParams = { ...S1_DEFAULTS, ingress: "http" };
 
 /** ours-cluster crosses Redis; ours (one node, same load) is the baseline it is read against. */
 export const S4_TARGETS: TargetName[] = ["ours-cluster", "ours"];
@@ -30,9 +22,9 @@ const HELPER_CPU: Column = {
  * through Redis. "server CPU %" is the receiving node's (T9: ≤ 65 %).
  */
 export function s4Scenario(params: FanoutParams): Scenario {
-  return {
+  return fanoutScenario({
     name: "s4",
-    title: `S4 cross-node fan-out: 1 room × ${params.subscribers} subscribers on node 1, ${params.rate} events/s posted to node 2 (${params.subscribers * params.rate} deliveries/s), ${params.durationS - params.warmupS} s measured after ${params.warmupS} s warm-up`,
+    title: `S4 cross-node fan-out: 1 room × ${params.subscribers} subscribers on node 1, ${params.rate} events/s posted to node 2 (${params.subscribers * params.rate} deliveries/s), ${measuredWindow(params)}`,
     params,
     columns: [
       ...FANOUT_COLUMNS.map((c) =>
@@ -42,14 +34,8 @@ export function s4Scenario(params: FanoutParams): Scenario {
       ),
       HELPER_CPU,
     ],
-    chart: {
-      latency: ["p50Ms", "p90Ms", "p99Ms", "p999Ms"],
-      throughput: "deliveredPerS",
-      throughputLabel: "delivered/s",
-    },
-    memoryProbe: false,
     defaultTargets: S4_TARGETS,
-    deadlineMs: (params.durationS + 75) * 1000,
+    slackS: 75,
     run: (target, context) => measureFanout(target, { ...params, ingress: "http" }, context),
-  };
+  });
 }

@@ -1,18 +1,9 @@
-import { DEFAULT_PAD_BYTES } from "../load/payload";
-import { FANOUT_COLUMNS, FanoutParams, measureFanout, slowConnections } from "./fanout";
+import { FANOUT_COLUMNS, FanoutParams, slowConnections } from "./fanout";
+import { fanoutScenario, measuredWindow } from "./fanout-scenario";
 import type { Column, Scenario } from "./scenario";
+import { S1_DEFAULTS } from "./s1-fanout";
 
-export const S7_DEFAULTS: FanoutParams = {
-  subscribers: 1000,
-  rate: 100,
-  durationS: 12,
-  warmupS: 2,
-  workers: 2,
-  ingress: "native",
-  padBytes: DEFAULT_PAD_BYTES,
-  drainMs: 5000,
-  slowEvery: 20,
-};
+export const S7_DEFAULTS: FanoutParams = { ...S1_DEFAULTS, slowEvery: 20 };
 
 export const S7_COLUMNS: Column[] = [
   ...FANOUT_COLUMNS.map((c) =>
@@ -41,18 +32,12 @@ export const S7_COLUMNS: Column[] = [
  */
 export function s7Scenario(params: FanoutParams): Scenario {
   const slow = slowConnections(params.subscribers, params.workers, params.slowEvery ?? 0);
-  return {
+  return fanoutScenario({
     name: "s7",
-    title: `S7 slow consumers: 1 room × ${params.subscribers} subscribers (${slow} stop reading after the warm-up), ${params.rate} events/s, ${params.padBytes} B pad, ${params.durationS - params.warmupS} s measured after ${params.warmupS} s warm-up`,
+    title: `S7 slow consumers: 1 room × ${params.subscribers} subscribers (${slow} stop reading after the warm-up), ${params.rate} events/s, ${params.padBytes} B pad, ${measuredWindow(params)}`,
     params,
     columns: S7_COLUMNS,
-    chart: {
-      latency: ["p50Ms", "p90Ms", "p99Ms", "p999Ms"],
-      throughput: "deliveredPerS",
-      throughputLabel: "delivered/s (healthy)",
-    },
-    memoryProbe: false,
-    deadlineMs: (params.durationS + 70) * 1000,
-    run: (target, context) => measureFanout(target, params, context),
-  };
+    throughputLabel: "delivered/s (healthy)",
+    slackS: 70,
+  });
 }

@@ -1,19 +1,14 @@
-import { DEFAULT_PAD_BYTES } from "../load/payload";
 import { startNginxProxy } from "../proc/nginx-proxy";
 import type { Ingress, RunningTarget } from "../targets/target";
 import { FANOUT_COLUMNS, FanoutParams, measureFanout } from "./fanout";
+import { fanoutScenario, measuredWindow } from "./fanout-scenario";
 import type { Column, RunContext, Scenario } from "./scenario";
+import { S1_DEFAULTS } from "./s1-fanout";
 
 export const S8_DEFAULTS: FanoutParams = {
-  subscribers: 1000,
-  rate: 100,
-  durationS: 12,
-  warmupS: 2,
-  workers: 2,
+  ...S1_DEFAULTS,
   // The publisher goes through nginx too, so HTTP for every target (echo's usual Redis way in has no proxy).
   ingress: "http",
-  padBytes: DEFAULT_PAD_BYTES,
-  drainMs: 5000,
 };
 
 export const S8_COLUMNS: Column[] = [
@@ -32,20 +27,14 @@ export const S8_COLUMNS: Column[] = [
  * the generator's core; its CPU is reported as "nginx CPU %", not as the server's.
  */
 export function s8Scenario(params: FanoutParams): Scenario {
-  return {
+  return fanoutScenario({
     name: "s8",
-    title: `S8 through nginx: 1 room × ${params.subscribers} subscribers, ${params.rate} events/s (${params.subscribers * params.rate} deliveries/s), clients and ${params.ingress === "http" ? "HTTP publisher" : "publisher"} via nginx, ${params.durationS - params.warmupS} s measured after ${params.warmupS} s warm-up`,
+    title: `S8 through nginx: 1 room × ${params.subscribers} subscribers, ${params.rate} events/s (${params.subscribers * params.rate} deliveries/s), clients and ${params.ingress === "http" ? "HTTP publisher" : "publisher"} via nginx, ${measuredWindow(params)}`,
     params,
     columns: S8_COLUMNS,
-    chart: {
-      latency: ["p50Ms", "p90Ms", "p99Ms", "p999Ms"],
-      throughput: "deliveredPerS",
-      throughputLabel: "delivered/s",
-    },
-    memoryProbe: false,
-    deadlineMs: (params.durationS + 70) * 1000,
+    slackS: 70,
     run: (target, context) => runThroughNginx(target, params, context),
-  };
+  });
 }
 
 async function runThroughNginx(target: RunningTarget, params: FanoutParams, context: RunContext) {
