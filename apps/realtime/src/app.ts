@@ -84,8 +84,10 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       onFailure: (code) => metrics.authFailures.inc({ kind: code }),
     },
     buildContext: (server) => ({
-      delivery: new LocalDelivery(server, state.history, (message) => {
+      delivery: new LocalDelivery(server, state.history, (message, written) => {
         if (message.meta) metrics.broadcastLatency.observe((clock.now() - message.meta.ts) / 1000);
+        if (written.direct > 0) metrics.socketWrites.inc({ path: "direct" }, written.direct);
+        if (written.queued > 0) metrics.socketWrites.inc({ path: "queued" }, written.queued);
       }),
       authorizer,
       presence: state.presence,

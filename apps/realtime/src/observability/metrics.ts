@@ -18,6 +18,7 @@ export class RealtimeMetrics {
   readonly redisUp: Gauge;
   readonly historyReplays: Counter<"outcome">;
   readonly presenceWebhooks: Counter<"outcome">;
+  readonly socketWrites: Counter<"path">;
   /** Read at each scrape; the composition root points them at the presence store and the backend. */
   countOnlineUsers: () => Promise<number> = async () => 0;
   isBackendUp: () => boolean = () => true;
@@ -106,6 +107,12 @@ export class RealtimeMetrics {
       name: "realtime_presence_webhooks_total",
       help: "Presence webhooks to Laravel by outcome (sent, failed).",
       labelNames: ["outcome"],
+      registers,
+    });
+    this.socketWrites = new Counter({
+      name: "realtime_socket_writes_total",
+      help: "Live channel messages written to sockets, by path: direct (frame on an idle websocket) or queued (Engine.IO).",
+      labelNames: ["path"],
       registers,
     });
     collectLintCleanDefaults(registry);

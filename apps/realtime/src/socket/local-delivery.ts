@@ -1,11 +1,14 @@
 import { ALL_CHANNEL, isChannelName } from "@mechamap/protocol";
 import type { ChannelMessage, History, Replay } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
-import { loosely, LooseEmitter, RealtimeServer, RealtimeSocket } from "./types";
+import { encodeBroadcast, EncodedBroadcast, FrameWriter, WritePath } from "./frame-writer";
+import type { RealtimeServer, RealtimeSocket } from "./types";
 
-/** Sockets being brought up to date on a channel sit in the session's room, which live delivery skips. */
+/** How many sockets a message was written to, by path (see FrameWriter). */
+export type WriteCounts = Record<WritePath, number>;
+
+/** Sockets being brought up to date on a channel: live delivery skips them and buffers for them. */
 interface RecoverySession {
-  room: string;
   buffer: ChannelMessage[];
   members: Set<string>;
   /** Set while the session waits for live delivery to reach what the replay already sent. */
@@ -22,8 +25,8 @@ const CATCH_UP_WAIT_MS = 1000;
 const MAX_TRACKED_CHANNELS = 100_000;
 
 /**
- * The node's one way to its own sockets. Live messages go to a channel's room (local sockets only:
- * the cluster bus already brought the message to every node). Sockets that recover a channel get
+ * The node's one way to its own sockets: each message is encoded once and written to each socket by
+ * the FrameWriter. Live messages go to the channel's sockets on this node. Sockets that recover a channel get
  * the missed messages first and the live ones that arrived meanwhile after them, each once, in
  * offset order: a client coming back with its offsets, or every socket of the node after its bus
  * subscription was down (a gap).
@@ -32,23 +35,23 @@ export class LocalDelivery {
   private readonly recovering = new Map<string, Set<RecoverySession>>();
   /** The newest offset delivered per channel: where a gap replay starts, and what a replay waits for. */
   private readonly lastDelivered = new Map<string, string>();
-  private sessions = 0;
+  private readonly writer = new FrameWriter();
 
   constructor(
     private readonly io: RealtimeServer,
     private readonly history: History,
-    private readonly onDelivered: (message: ChannelMessage) => void = () => undefined,
+    private readonly onDelivered: (message: ChannelMessage, written: WriteCounts) => void = () => undefined,
   ) {}
 
   readonly deliver = (message: ChannelMessage): void => {
     const { channel, meta } = message;
     const sessions = this.recovering.get(channel);
-    let target = channel === ALL_CHANNEL ? this.io.local : this.io.local.to(channel);
-    if (sessions) {
-      target = target.except([...sessions].map((session) => session.room));
-      for (const session of sessions) session.buffer.push(message);
-    }
-    send(loosely(target), message);
+    for (const session of sessions ?? []) session.buffer.push(message);
+    // Live messages go to the channel's sockets on this node (the bus brought them to every node),
+    // except those a recovery session is bringing up to date: it sends them this one in order.
+    const ids = channel === ALL_CHANNEL ? this.io.of("/").sockets.keys() : this.io.of("/").adapter.rooms.get(channel);
+    const recovering = sessions && new Set([...sessions].flatMap((session) => [...session.members]));
+    const written = this.send(ids ?? [], message, recovering);
     if (meta) {
       // Most recently delivered channels last, so that the oldest go first past the bound.
       this.lastDelivered.delete(channel);
@@ -59,7 +62,7 @@ export class LocalDelivery {
         if (session.awaiting && compareOffsets(meta.offset, session.awaiting.offset) >= 0) session.awaiting.done();
       }
     }
-    this.onDelivered(message);
+    this.onDelivered(message, written);
   };
 
   /**
@@ -94,28 +97,20 @@ export class LocalDelivery {
   }
 
   private async recover(channel: string, since: string, sockets: RealtimeSocket[]): Promise<boolean> {
-    const session: RecoverySession = {
-      room: `~recovering.${++this.sessions}`,
-      buffer: [],
-      members: new Set(sockets.map((socket) => socket.id)),
-    };
+    const session: RecoverySession = { buffer: [], members: new Set(sockets.map((socket) => socket.id)) };
     this.track(channel, session);
-    for (const socket of sockets) {
-      void socket.join(session.room);
-      if (channel !== ALL_CHANNEL) void socket.join(channel);
-    }
+    if (channel !== ALL_CHANNEL) for (const socket of sockets) void socket.join(channel);
     try {
       // History away (Redis down): the live messages buffered meanwhile still go out, and
       // recovered:false tells the app to refetch what it may have missed.
       const replay = await this.history.since(channel, since).catch((): Replay => ({ recovered: false, messages: [] }));
-      const target = loosely(this.io.local.to(session.room));
       let last = since;
       const flush = (messages: ChannelMessage[]): void => {
         for (const message of messages) {
           // Live messages may repeat the tail of the replay: each offset goes out once, in order.
           if (message.meta && compareOffsets(message.meta.offset, last) <= 0) continue;
           if (message.meta) last = message.meta.offset;
-          send(target, message);
+          this.send(session.members, message);
         }
       };
       flush([...replay.messages, ...session.buffer.splice(0)]);
@@ -125,9 +120,8 @@ export class LocalDelivery {
       }
       return replay.recovered;
     } finally {
-      // Synchronous from the last await on: no live message can slip between flush and leave.
+      // Synchronous from the last await on: no live message can slip between flush and untrack.
       this.untrack(channel, session);
-      for (const socket of sockets) void socket.leave(session.room);
     }
   }
 
@@ -142,6 +136,20 @@ export class LocalDelivery {
       };
       session.awaiting = { offset, done };
     });
+  }
+
+  /** Encodes the message once (only if anyone is there) and writes it to each of these sockets still here. */
+  private send(socketIds: Iterable<string>, message: ChannelMessage, skip?: Set<string>): WriteCounts {
+    const sockets = this.io.of("/").sockets;
+    const written: WriteCounts = { direct: 0, queued: 0 };
+    let encoded: EncodedBroadcast | undefined;
+    for (const id of socketIds) {
+      const socket = skip?.has(id) ? undefined : sockets.get(id);
+      if (!socket) continue;
+      encoded ??= encodeBroadcast(message.event, message.meta ? [message.data, message.meta] : [message.data]);
+      written[this.writer.write(socket.conn, encoded)]++;
+    }
+    return written;
   }
 
   private localMembers(channel: string): RealtimeSocket[] {
@@ -162,9 +170,4 @@ export class LocalDelivery {
     sessions?.delete(session);
     if (sessions?.size === 0) this.recovering.delete(channel);
   }
-}
-
-function send(target: LooseEmitter, message: ChannelMessage): void {
-  if (message.meta) target.emit(message.event, message.data, message.meta);
-  else target.emit(message.event, message.data);
 }
