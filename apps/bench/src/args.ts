@@ -7,9 +7,13 @@ import { QUICK_DEFAULTS, quickScenario } from "./scenarios/quick";
 import { S1_DEFAULTS, s1Scenario } from "./scenarios/s1-fanout";
 import { S2_DEFAULTS, s2Scenario } from "./scenarios/s2-bursts";
 import { S4_DEFAULTS, s4Scenario } from "./scenarios/s4-cross-node";
+import { S5_DEFAULTS, s5Scenario } from "./scenarios/s5-small-rooms";
 import { S3_DEFAULTS, s3Scenario } from "./scenarios/s3-latency-floor";
 import { S6_DEFAULTS, s6Scenario } from "./scenarios/s6-churn";
 import { S7_DEFAULTS, s7Scenario } from "./scenarios/s7-slow-consumers";
+import { KNEE_DEFAULTS, kneeScenario } from "./scenarios/knee";
+import { parseSteps } from "./scenarios/knee-steps";
+import { OVERLOAD_DEFAULTS, overloadScenario } from "./scenarios/overload";
 import { S8_DEFAULTS, s8Scenario } from "./scenarios/s8-nginx";
 import type { Scenario } from "./scenarios/scenario";
 import { EXTRA_TARGET_NAMES, TARGET_NAMES, TargetName } from "./targets/target";
@@ -21,26 +25,41 @@ scenarios
   s2      bursts: S1's fan-out, events back to back in groups of 20    (T3)
   s3      latency floor: 1 subscriber, HTTP broadcasts                 (T7, T8)
   s4      cross-node: S1's load, sockets on node 1, posts to node 2    (T9, T7)
-          (targets ours-cluster, ours by default)
+          (targets ours-cluster, bare-cluster by default)
+  s5      many small rooms over 3 nodes: --rooms × --room-size subscribers, each room on 1 or 2
+          nodes, --rate events/s (defaults 1000 × 3, 1000/s) posted to a node without the room's
+          members; per-node CPU, Redis CPU, Redis bytes per node (ours-cluster, bare-cluster)
   s6      connection churn: --churn-rate connect+subscribe+disconnect/s over --subscribers held
           ones receiving --rate events/s (defaults 200/s, 1000, 20/s)                    (T10)
   s7      slow consumers: S1, 5 % of the subscribers stop reading; figures of the healthy 95 %,
           peak RSS, slow connections cut by the server
   s8      through nginx: S1 with subscribers and publisher (HTTP) via an nginx in front of the node
+  knee    S1's fan-out on one set of subscribers at rising rates (--steps, events/s), until a
+          step's p99 > 50 ms or it loses events; the knee = highest delivered/s that passed   (T2)
+  overload S1's subscribers at --rate (20) events/s, then --overload-rate (300) for
+          --overload-duration (8) s, then --rate again: peak RSS, survival, refused publishes,
+          loss of accepted events, recovery time to p99 ≤ 15 ms                                (T6)
   mem     memory per idle subscribed connection, after full GC         (T5)
   quick   ≤ 30 s smoke run: every target delivers every event, 1 run
-  (${NOT_YET.join(", ")}: not implemented yet, see src/scenarios/not-yet.ts)
-
+${NOT_YET.length > 0 ? `  (${NOT_YET.join(", ")}: not implemented yet, see src/scenarios/not-yet.ts)\n` : ""}
 options
-  --target ours|bare|echo|ws|ours-cluster
-                               repeat or comma-separate; default the first four (s4: ours-cluster,
-                               ours), interleaved; ours-cluster = 2 nodes on Redis, cluster-runner
+  --target ours|bare|echo|ws|ours-cluster|bare-cluster
+                               repeat or comma-separate; default the first four (s4, s5: ours-cluster,
+                               bare-cluster), interleaved; ours-cluster = N nodes on Redis via
+                               cluster-runner, bare-cluster = N bare socket.io nodes on one Redis
+  --nodes N                    nodes of the cluster targets (default 2; s5: 3)
+  --rooms N --room-size K      s5: rooms and subscribers per room (default 1000, 3)
   --runs N                     runs per target (default 3; quick: 1)
   --subscribers N --rate R --duration S --warmup S --workers N --pad BYTES
   --churn-rate C               s6: connects per second (default 200)
+  --steps 50,100,...           knee: events/s of each step (default 50,100,150,200,250,300)
+  --step-duration S            knee: seconds per step, --warmup (default 1) of it excluded (default 5)
+  --overload-rate R            overload: events/s of the overload phase (default 300)
+  --overload-duration S        overload: its length (default 8); --duration: the baseline's (6),
+  --recovery-duration S        and the recovery phase's (default 10)
   --slow-every N               s7: every N-th subscriber stops reading (default 20: 5 %)
   --burst K                    events per burst (s2: 20, others 1); --rate stays events/s
-  --ingress native|http        s1, s2, s7: each target's usual way in (echo: Redis) or HTTP for all
+  --ingress native|http        s1, s2, s7, knee, overload: each target's usual way in (echo: Redis) or HTTP for all
   --levels 1000,5000           mem: connection counts
   --no-pin                     do not pin server (core 0) and generator (core 1) with taskset
   --wait-quiet S               before each run, wait up to S s for other jobs on the machine to calm down
@@ -76,6 +95,14 @@ export function parseCli(argv: string[]): CliOptions {
       burst: { type: "string" },
       "slow-every": { type: "string" },
       "churn-rate": { type: "string" },
+      steps: { type: "string" },
+      "step-duration": { type: "string" },
+      "overload-rate": { type: "string" },
+      "overload-duration": { type: "string" },
+      "recovery-duration": { type: "string" },
+      nodes: { type: "string" },
+      rooms: { type: "string" },
+      "room-size": { type: "string" },
       ingress: { type: "string" },
       levels: { type: "string" },
       "no-pin": { type: "boolean" },
@@ -116,6 +143,18 @@ export function parseCli(argv: string[]): CliOptions {
   else if (name === "s3") scenario = s3Scenario(fanout(S3_DEFAULTS));
   else if (name === "quick") scenario = quickScenario(fanout(QUICK_DEFAULTS));
   else if (name === "s4") scenario = s4Scenario(fanout(S4_DEFAULTS));
+  else if (name === "s5")
+    scenario = s5Scenario({
+      ...S5_DEFAULTS,
+      rooms: number(values.rooms, S5_DEFAULTS.rooms, "rooms") || 1,
+      roomSize: number(values["room-size"], S5_DEFAULTS.roomSize, "room-size") || 1,
+      rate: number(values.rate, S5_DEFAULTS.rate, "rate"),
+      nodes: number(values.nodes, S5_DEFAULTS.nodes, "nodes") || 1,
+      durationS: number(values.duration, S5_DEFAULTS.durationS, "duration"),
+      warmupS: number(values.warmup, S5_DEFAULTS.warmupS, "warmup"),
+      workers: number(values.workers, S5_DEFAULTS.workers, "workers"),
+      padBytes: number(values.pad, S5_DEFAULTS.padBytes, "pad"),
+    });
   else if (name === "s6")
     scenario = s6Scenario({
       ...S6_DEFAULTS,
@@ -128,7 +167,36 @@ export function parseCli(argv: string[]): CliOptions {
       ingress: values.ingress === "http" ? "http" : S6_DEFAULTS.ingress,
     });
   else if (name === "s7") scenario = s7Scenario(fanout(S7_DEFAULTS));
-  else if (name === "s8") scenario = s8Scenario(fanout(S8_DEFAULTS));
+  else if (name === "knee" || name === "overload") {
+    const { subscribers, workers, ingress, padBytes, warmupS } = fanout({
+      ...S1_DEFAULTS,
+      warmupS: (name === "knee" ? KNEE_DEFAULTS : OVERLOAD_DEFAULTS).warmupS,
+    });
+    const room = { subscribers, workers, ingress, padBytes, warmupS };
+    if (name === "knee") {
+      let steps = KNEE_DEFAULTS.steps;
+      try {
+        if (values.steps !== undefined) steps = parseSteps(values.steps);
+      } catch (error) {
+        throw new UsageError(`--${(error as Error).message}`);
+      }
+      const stepS = number(values["step-duration"], KNEE_DEFAULTS.stepS, "step-duration");
+      if (!(stepS > warmupS)) throw new UsageError(`--step-duration must exceed --warmup (${warmupS} s)`);
+      scenario = kneeScenario({ ...KNEE_DEFAULTS, ...room, steps, stepS });
+    } else {
+      const baselineS = number(values.duration, OVERLOAD_DEFAULTS.baselineS, "duration");
+      if (!(baselineS > warmupS)) throw new UsageError(`--duration (the baseline) must exceed --warmup (${warmupS} s)`);
+      scenario = overloadScenario({
+        ...OVERLOAD_DEFAULTS,
+        ...room,
+        baselineRate: number(values.rate, OVERLOAD_DEFAULTS.baselineRate, "rate"),
+        baselineS,
+        overloadRate: number(values["overload-rate"], OVERLOAD_DEFAULTS.overloadRate, "overload-rate"),
+        overloadS: number(values["overload-duration"], OVERLOAD_DEFAULTS.overloadS, "overload-duration"),
+        recoveryS: number(values["recovery-duration"], OVERLOAD_DEFAULTS.recoveryS, "recovery-duration"),
+      });
+    }
+  } else if (name === "s8") scenario = s8Scenario(fanout(S8_DEFAULTS));
   else if (name === "mem") {
     const levels = values.levels ? values.levels.split(",").map((v) => number(v, 0, "levels")) : MEMORY_DEFAULTS.levels;
     scenario = memoryScenario({
@@ -136,10 +204,12 @@ export function parseCli(argv: string[]): CliOptions {
       levels,
       workers: number(values.workers, MEMORY_DEFAULTS.workers, "workers"),
     });
-  } else if ((NOT_YET as readonly string[]).includes(name)) {
+  } else if (NOT_YET.includes(name)) {
     throw new UsageError(`${name} is not implemented yet (see apps/bench/src/scenarios/not-yet.ts)`);
   } else throw new UsageError(`unknown scenario "${name}"\n\n${USAGE}`);
 
+  // --nodes sizes the cluster targets of any scenario (S5 has already taken it as its own parameter).
+  if (values.nodes !== undefined) scenario = { ...scenario, clusterNodes: number(values.nodes, 2, "nodes") || 1 };
   const known: readonly string[] = [...TARGET_NAMES, ...EXTRA_TARGET_NAMES];
   const targets = (values.target ?? [...(scenario.defaultTargets ?? TARGET_NAMES)])
     .flatMap((t) => t.split(","))

@@ -2,7 +2,15 @@ import { fork, ChildProcess } from "node:child_process";
 import { distScript } from "../paths";
 import { exited, stopChild, track } from "../proc/children";
 import { mergeHistograms, percentiles, Percentiles } from "./histogram";
-import type { ChurnReport, ClientSpec, FromWorker, MeasureWindow, ToWorker, WorkerReport } from "./worker-messages";
+import type {
+  ChurnReport,
+  ClientPlacement,
+  ClientSpec,
+  FromWorker,
+  MeasureWindow,
+  ToWorker,
+  WorkerReport,
+} from "./worker-messages";
 
 export interface PoolReport {
   connections: number;
@@ -18,6 +26,8 @@ export interface PoolReport {
   latency: Percentiles;
   sendLatency: Percentiles;
   perSecondMaxUs: number[];
+  /** With `perSecondHistograms` armed: latency percentiles (µs) of the events due in each second since t0. */
+  perSecond?: Percentiles[];
 }
 
 /**
@@ -46,12 +56,24 @@ export class ClientPool {
     return this.workers.map((worker) => worker.pid!);
   }
 
-  /** Opens `count` more subscribed clients, split evenly over the workers; throws if any failed. */
-  async connect(count: number, timeoutMs: number, concurrencyPerWorker = 50): Promise<void> {
+  /**
+   * Opens `count` more subscribed clients, split evenly over the workers; throws if any failed.
+   * With `placements` (S5: one per client, `count` of them), client i connects to `placements[i].url`
+   * and subscribes to `placements[i].channel` instead of the spec's; workers get contiguous slices.
+   */
+  async connect(
+    count: number,
+    timeoutMs: number,
+    concurrencyPerWorker = 50,
+    placements?: ClientPlacement[],
+  ): Promise<void> {
+    if (placements && placements.length !== count)
+      throw new Error(`${placements.length} placements for ${count} clients`);
     const shares = this.workers.map(
       (_, i) => Math.floor(count / this.workers.length) + (i < count % this.workers.length ? 1 : 0),
     );
     let firstUserId = this.opened + 1;
+    let from = 0;
     const answers = await Promise.all(
       this.workers.map((worker, i) => {
         const share = shares[i];
@@ -61,8 +83,10 @@ export class ClientPool {
           firstUserId,
           count: share,
           concurrency: concurrencyPerWorker,
+          ...(placements ? { placements: placements.slice(from, from + share) } : {}),
         };
         firstUserId += share;
+        from += share;
         return share === 0 ? Promise.resolve({ ready: 0, failed: 0 }) : ask(worker, message, "connected", timeoutMs);
       }),
     );
@@ -152,6 +176,10 @@ function mergeReports(reports: WorkerReport[]): PoolReport {
     });
   }
   const received = sum("received");
+  const seconds = Math.max(0, ...reports.map((r) => r.perSecondLatency?.length ?? -1));
+  const perSecond = Array.from({ length: seconds }, (_, second) =>
+    percentiles(mergeHistograms(reports.map((r) => r.perSecondLatency?.[second] ?? "").filter(Boolean))),
+  );
   return {
     connections: sum("connections"),
     received,
@@ -166,5 +194,6 @@ function mergeReports(reports: WorkerReport[]): PoolReport {
     latency: percentiles(mergeHistograms(reports.map((r) => r.latency))),
     sendLatency: percentiles(mergeHistograms(reports.map((r) => r.sendLatency))),
     perSecondMaxUs: Array.from(perSecondMaxUs, (value) => value ?? 0),
+    ...(reports.some((r) => r.perSecondLatency) ? { perSecond } : {}),
   };
 }

@@ -4,11 +4,12 @@
  */
 import jwt from "jsonwebtoken";
 import { nowUs } from "./clock";
+import type { Histogram } from "hdr-histogram-js";
 import { encodeHistogram, newHistogram } from "./histogram";
 import { readStamp } from "./payload";
 import type { RawWebSocket } from "./raw-websocket";
 import { openWireClient } from "./wire-client";
-import type { ClientSpec, FromWorker, MeasureWindow, ToWorker, WorkerReport } from "./worker-messages";
+import type { ClientPlacement, ClientSpec, FromWorker, MeasureWindow, ToWorker, WorkerReport } from "./worker-messages";
 import { runChurn } from "./churn";
 
 const sockets: RawWebSocket[] = [];
@@ -17,6 +18,9 @@ const lastSeq: number[] = [];
 const latency = newHistogram();
 const sendLatency = newHistogram();
 const perSecondMaxUs: number[] = [];
+const perSecondLatency: Histogram[] = [];
+/** Events due before this are ignored entirely (set by a `fresh` window). */
+let ignoreBeforeUs = -Infinity;
 let window: MeasureWindow = { t0Us: 0, fromUs: Infinity, untilUs: -Infinity };
 let received = 0;
 let windowReceived = 0;
@@ -35,10 +39,12 @@ const send = (message: FromWorker): void => {
 function onEvent(index: number, packet: string): void {
   if (slow.has(index)) return;
   const now = nowUs();
+  const stamp = readStamp(packet);
+  // A knee step's window is `fresh`: a previous step's straggler is not this step's delivery.
+  if (stamp && stamp.t < ignoreBeforeUs) return;
   received++;
   counts[index]++;
   bytes += packet.length;
-  const stamp = readStamp(packet);
   if (!stamp) return;
   if (stamp.seq <= lastSeq[index]) outOfOrder++;
   else lastSeq[index] = stamp.seq;
@@ -46,6 +52,7 @@ function onEvent(index: number, packet: string): void {
   if (stamp.t >= window.t0Us) {
     const second = Math.floor((stamp.t - window.t0Us) / 1e6);
     if (!(perSecondMaxUs[second] >= micros)) perSecondMaxUs[second] = micros;
+    if (window.perSecondHistograms) (perSecondLatency[second] ??= newHistogram()).recordValue(micros);
   }
   if (stamp.t < window.fromUs || stamp.t >= window.untilUs) return;
   windowReceived++;
@@ -59,7 +66,13 @@ function tokenFor(spec: ClientSpec, userId: number): string | undefined {
 }
 
 /** Opens `count` clients, at most `concurrency` handshakes in flight (a paced ramp). */
-async function connect(spec: ClientSpec, firstUserId: number, count: number, concurrency: number): Promise<void> {
+async function connect(
+  spec: ClientSpec,
+  firstUserId: number,
+  count: number,
+  concurrency: number,
+  placements?: ClientPlacement[],
+): Promise<void> {
   let next = 0;
   let ready = 0;
   let failed = 0;
@@ -69,7 +82,9 @@ async function connect(spec: ClientSpec, firstUserId: number, count: number, con
       const index = sockets.length;
       counts.push(0);
       lastSeq.push(-1);
-      const socket = openWireClient(spec, tokenFor(spec, firstUserId + next), {
+      const placement = placements?.[next];
+      const clientSpec = placement ? { ...spec, url: placement.url, channel: placement.channel } : spec;
+      const socket = openWireClient(clientSpec, tokenFor(spec, firstUserId + next), {
         onReady: () => {
           ready++;
           resolve();
@@ -96,6 +111,21 @@ async function connect(spec: ClientSpec, firstUserId: number, count: number, con
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
   send({ type: "connected", ready, failed, firstError });
+}
+
+/** A `fresh` window: everything counted so far is forgotten (the connections stay). */
+function startAfresh(t0Us: number): void {
+  counts.fill(0);
+  lastSeq.fill(-1);
+  latency.reset();
+  sendLatency.reset();
+  perSecondMaxUs.length = 0;
+  perSecondLatency.length = 0;
+  received = 0;
+  windowReceived = 0;
+  outOfOrder = 0;
+  bytes = 0;
+  ignoreBeforeUs = t0Us;
 }
 
 /** S7: every `every`-th connection stops reading when the measured window opens. */
@@ -129,16 +159,20 @@ function report(): WorkerReport {
     latency: encodeHistogram(latency),
     sendLatency: encodeHistogram(sendLatency),
     perSecondMaxUs: Array.from(perSecondMaxUs, (value) => value ?? 0),
+    ...(window.perSecondHistograms
+      ? { perSecondLatency: Array.from(perSecondLatency, (h) => (h ? encodeHistogram(h) : "")) }
+      : {}),
   };
 }
 
 process.on("message", (message: ToWorker) => {
   switch (message.type) {
     case "connect":
-      void connect(message.spec, message.firstUserId, message.count, message.concurrency);
+      void connect(message.spec, message.firstUserId, message.count, message.concurrency, message.placements);
       break;
     case "arm":
       window = message.window;
+      if (window.fresh) startAfresh(window.t0Us);
       scheduleSlow(message.window.slowEvery ?? 0, message.window.fromUs);
       break;
     case "churn":

@@ -8,6 +8,12 @@ export interface ClientSpec {
   auth: ClientAuth;
 }
 
+/** S5: where one client connects and what it subscribes to, overriding its spec's `url` and `channel`. */
+export interface ClientPlacement {
+  url: string;
+  channel: string;
+}
+
 /** The measured window, on the shared monotonic clock (µs). */
 export interface MeasureWindow {
   t0Us: number;
@@ -19,10 +25,25 @@ export interface MeasureWindow {
    * `fromUs`; its events count neither for loss nor latency. 0 or absent: none.
    */
   slowEvery?: number;
+  /**
+   * Knee steps: start afresh (counters, histograms and seq checks reset) and ignore, uncounted, any
+   * straggler due before `t0Us` (a previous step's).
+   */
+  fresh?: boolean;
+  /** Overload: also keep a latency histogram per second since t0 (per-second p99). */
+  perSecondHistograms?: boolean;
 }
 
 export type ToWorker =
-  | { type: "connect"; spec: ClientSpec; firstUserId: number; count: number; concurrency: number }
+  | {
+      type: "connect";
+      spec: ClientSpec;
+      firstUserId: number;
+      count: number;
+      concurrency: number;
+      /** One per client (length `count`): each client's own node and room; absent: all as `spec`. */
+      placements?: ClientPlacement[];
+    }
   | { type: "arm"; window: MeasureWindow }
   | { type: "progress" }
   | { type: "collect" }
@@ -54,6 +75,8 @@ export interface WorkerReport {
   sendLatency: string;
   /** Per second since t0: worst latency (µs) and deliveries. */
   perSecondMaxUs: number[];
+  /** With `perSecondHistograms`: encoded latency histogram (µs) per second since t0 ("" if none). */
+  perSecondLatency?: string[];
 }
 
 /** S6: what the churn loop achieved; latency from each connect's due time to its subscribe ack (µs). */

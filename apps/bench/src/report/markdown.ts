@@ -1,6 +1,6 @@
-import type { RunRecord, Scenario } from "../scenarios/scenario";
+import type { Column, RunRecord, Scenario } from "../scenarios/scenario";
 import type { TargetName } from "../targets/target";
-import { formatSpread, summarise } from "./summary";
+import { formatSpread, Spread, summarise } from "./summary";
 
 export interface ReportHeader {
   date: string;
@@ -34,7 +34,8 @@ export function markdownReport(
     `|---|${scenario.columns.map(() => "---:").join("|")}|`,
   ];
   for (const target of targets) {
-    const cells = scenario.columns.map((c) => formatSpread(summary[target]?.[c.key], c.digits));
+    const okRuns = records.filter((r) => r.target === target && r.ok).length;
+    const cells = scenario.columns.map((c) => cell(summary[target]?.[c.key], c, okRuns));
     const failed = records.filter((r) => r.target === target && !r.ok).length;
     lines.push(`| ${target}${failed ? ` (${failed} failed)` : ""} | ${cells.join(" | ")} |`);
   }
@@ -53,16 +54,34 @@ export function markdownReport(
   return `${lines.join("\n")}\n`;
 }
 
+/** median [min–max]; with `missing`, runs without a figure say so ("2.0; 1× not recovered"). */
+function cell(value: Spread | undefined, column: Column, okRuns: number): string {
+  if (!column.missing) return formatSpread(value, column.digits);
+  const without = okRuns - (value?.n ?? 0);
+  if (!value) return okRuns > 0 ? column.missing : "—";
+  return without > 0
+    ? `${formatSpread(value, column.digits)}; ${without}× ${column.missing}`
+    : formatSpread(value, column.digits);
+}
+
+/** Ours against its peers: the single-node targets, and the cluster targets (S4, S5) against each other. */
+const RATIO_PAIRS: Array<[TargetName, TargetName[]]> = [
+  ["ours", ["bare", "ws", "echo"]],
+  ["ours-cluster", ["bare-cluster"]],
+];
+
 function ratioLines(scenario: Scenario, summary: ReturnType<typeof summarise>): string[] {
   const lines: string[] = [];
-  const ours = summary.ours;
-  if (!ours) return lines;
   for (const key of RATIO_KEYS) {
     const column = scenario.columns.find((c) => c.key === key);
-    if (!column || !ours[key]) continue;
-    const parts = (["bare", "ws", "echo"] as const)
-      .filter((peer) => summary[peer]?.[key]?.median)
-      .map((peer) => `ours/${peer} ${(ours[key].median / summary[peer]![key].median).toFixed(2)}×`);
+    if (!column) continue;
+    const parts = RATIO_PAIRS.flatMap(([mine, peers]) => {
+      const own = summary[mine]?.[key];
+      if (!own) return [];
+      return peers
+        .filter((peer) => summary[peer]?.[key]?.median)
+        .map((peer) => `${mine}/${peer} ${(own.median / summary[peer]![key].median).toFixed(2)}×`);
+    });
     if (parts.length > 0) lines.push(`- ${column.label}: ${parts.join(", ")}`);
   }
   return lines;

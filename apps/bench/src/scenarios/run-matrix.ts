@@ -63,7 +63,11 @@ async function runOnce(
   let timer: NodeJS.Timeout | undefined;
   const before = await serverCoreLoopMs(options.target.pinning);
   try {
-    target = await startTarget(name, { ...options.target, memoryProbe: scenario.memoryProbe });
+    target = await startTarget(name, {
+      ...options.target,
+      memoryProbe: scenario.memoryProbe,
+      nodes: scenario.clusterNodes,
+    });
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`run exceeded ${scenario.deadlineMs} ms`)), scenario.deadlineMs);
     });

@@ -6,20 +6,23 @@ import { S1_DEFAULTS } from "./s1-fanout";
 
 export const S4_DEFAULTS: FanoutParams = { ...S1_DEFAULTS, ingress: "http" };
 
-/** ours-cluster crosses Redis; ours (one node, same load) is the baseline it is read against. */
-export const S4_TARGETS: TargetName[] = ["ours-cluster", "ours"];
+/**
+ * ours-cluster and its peer bare-cluster (socket.io + redis-adapter on the same layout) both cross
+ * Redis; single-node `ours` (same load) stays runnable with `--target` as the no-Redis baseline.
+ */
+export const S4_TARGETS: TargetName[] = ["ours-cluster", "bare-cluster"];
 
 const HELPER_CPU: Column = {
   key: "helperCpuPct",
   label: "helpers CPU %",
-  doc: "ours-cluster: sending node + Redis + nginx (bare, echo: their Redis), % of one core",
+  doc: "cluster targets: the other nodes + Redis (ours-cluster: + idle nginx); bare, echo: their Redis; % of one core",
   digits: 0,
 };
 
 /**
- * S4 (T9, and T7 at 1 subscriber): cross-node fan-out — S1's load, but on `ours-cluster` the
- * subscribers hold their sockets on node 1 while the events are posted to node 2, so every event goes
- * through Redis. "server CPU %" is the receiving node's (T9: ≤ 65 %).
+ * S4 (T9, and T7 at 1 subscriber): cross-node fan-out — S1's load, but on the cluster targets
+ * (`ours-cluster`, `bare-cluster`) the subscribers hold their sockets on node 1 while the events are
+ * posted to node 2, so every event goes through Redis. "server CPU %" is the receiving node's (T9: ≤ 65 %).
  */
 export function s4Scenario(params: FanoutParams): Scenario {
   return fanoutScenario({
@@ -29,7 +32,7 @@ export function s4Scenario(params: FanoutParams): Scenario {
     columns: [
       ...FANOUT_COLUMNS.map((c) =>
         c.key === "serverCpuPct"
-          ? { ...c, label: "server CPU %", doc: "the receiving node (ours-cluster: node 1), % of one core" }
+          ? { ...c, label: "server CPU %", doc: "the receiving node (cluster targets: node 1), % of one core" }
           : c,
       ),
       HELPER_CPU,

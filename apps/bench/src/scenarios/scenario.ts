@@ -10,6 +10,8 @@ export interface Column {
   /** What the figure means, for the docs and the Markdown legend. */
   doc: string;
   digits: number;
+  /** Shown for runs without a finite figure (e.g. "not recovered", "none"); default "—". */
+  missing?: string;
 }
 
 export interface RunContext {
@@ -36,6 +38,8 @@ export interface Scenario {
   memoryProbe: boolean;
   /** Targets run when no `--target` is given (default: TARGET_NAMES, the four single-node ones). */
   defaultTargets?: TargetName[];
+  /** Nodes of the cluster targets (`--nodes`; S5: 3); absent: DEFAULT_CLUSTER_NODES (2). */
+  clusterNodes?: number;
   /** A run taking longer than this is abandoned (its processes stopped). */
   deadlineMs: number;
   run(target: RunningTarget, context: RunContext): Promise<RunOutput>;

@@ -3,20 +3,21 @@ import { startCluster } from "@mechamap/cluster-runner";
 import { trackPids } from "../proc/children";
 import { broadcastApiIngress } from "./broadcast-api";
 import { BENCH_API_KEY, BENCH_JWT_SECRET } from "./secrets";
-import type { RunningTarget, TargetOptions } from "./target";
+import { DEFAULT_CLUSTER_NODES, RunningTarget, TargetNode, TargetOptions } from "./target";
 
 /**
- * Ours in cluster mode (S4, T7/T9): packages/cluster-runner's `startCluster()` with 2 nodes on one
- * Redis. Subscribers connect straight to node 1, the publisher posts to node 2, so every event crosses
- * Redis (nginx is started by the runner but carries no traffic). "The server" is the receiving node 1;
- * node 2, Redis and nginx are helpers. Both nodes are pinned to the server core, Redis and nginx stay
- * on the generator's core (they inherit the harness's affinity).
+ * Ours in cluster mode (S4, S5, T7/T9): packages/cluster-runner's `startCluster()` with N nodes
+ * (`--nodes`, default 2) on one Redis. In S4 subscribers connect straight to node 1 and the publisher
+ * posts to node 2, so every event crosses Redis (nginx is started by the runner but carries no
+ * traffic). "The server" is the receiving node 1; the other nodes, Redis and nginx are helpers; S5
+ * uses `nodes` to spread its rooms. All nodes are pinned to the server core, Redis and nginx stay on
+ * the generator's core (they inherit the harness's affinity).
  */
 export async function startOursCluster(options: TargetOptions): Promise<RunningTarget> {
   if (options.memoryProbe) throw new Error("ours-cluster has no memory probe (use ours for mem)");
   if (options.cpuProfileDir) throw new Error("ours-cluster does not support --cpu-prof");
   const cluster = await startCluster({
-    nodes: 2,
+    nodes: Math.max(2, Math.floor(options.nodes ?? DEFAULT_CLUSTER_NODES)),
     baseEnv: { PATH: process.env.PATH ?? "" },
     env: {
       NODE_ENV: "test",
@@ -26,8 +27,8 @@ export async function startOursCluster(options: TargetOptions): Promise<RunningT
     jwtSecret: BENCH_JWT_SECRET,
     apiKey: BENCH_API_KEY,
   });
-  const [receiver, sender] = cluster.nodes;
-  const helperPids = [sender.pid, cluster.redis?.pid, cluster.nginx.pid].filter(
+  const [receiver, sender, ...others] = cluster.nodes;
+  const helperPids = [sender.pid, ...others.map((node) => node.pid), cluster.redis?.pid, cluster.nginx.pid].filter(
     (pid): pid is number => typeof pid === "number",
   );
   const forget = trackPids([receiver.pid, ...helperPids]);
@@ -38,6 +39,12 @@ export async function startOursCluster(options: TargetOptions): Promise<RunningT
       }
     }
     const ingress = broadcastApiIngress(sender.port);
+    const nodes: TargetNode[] = cluster.nodes.map((node) => ({
+      url: `ws://127.0.0.1:${node.port}/socket.io/`,
+      pid: node.pid,
+      ingress: broadcastApiIngress(node.port),
+    }));
+    const redisPort = cluster.redis ? Number(new URL(cluster.redis.url).port) : 0;
     return {
       name: "ours-cluster",
       url: `ws://127.0.0.1:${receiver.port}/socket.io/`,
@@ -47,6 +54,8 @@ export async function startOursCluster(options: TargetOptions): Promise<RunningT
       helperPids,
       ingress,
       httpIngress: ingress,
+      nodes,
+      ...(cluster.redis?.pid && redisPort ? { redis: { port: redisPort, pid: cluster.redis.pid } } : {}),
       // Subscribing is acknowledged by node 1 once it holds the room (and its Redis subscription).
       waitForSubscribers: async () => undefined,
       stop: async () => {

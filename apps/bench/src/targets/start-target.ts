@@ -1,4 +1,5 @@
 import { startBare } from "./bare";
+import { startBareCluster } from "./bare-cluster";
 import { startEcho } from "./echo";
 import { startOurs } from "./ours";
 import { startOursCluster } from "./ours-cluster";
@@ -11,6 +12,7 @@ const STARTERS: Record<TargetName, (options: TargetOptions) => Promise<RunningTa
   echo: startEcho,
   ws: startRawWs,
   "ours-cluster": startOursCluster,
+  "bare-cluster": startBareCluster,
 };
 
 /** Starts a fresh target (and its Redis, if it needs one) for one run. */

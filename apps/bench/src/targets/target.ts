@@ -2,8 +2,10 @@ import type { Pinning } from "../proc/pinning";
 
 /** The single-node targets: every scenario's default, interleaved in this order. */
 export const TARGET_NAMES = ["ours", "bare", "echo", "ws"] as const;
-/** Targets run only when asked for (`--target`) or by the scenario that needs them (S4). */
-export const EXTRA_TARGET_NAMES = ["ours-cluster"] as const;
+/** Targets run only when asked for (`--target`) or by the scenarios that need them (S4, S5). */
+export const EXTRA_TARGET_NAMES = ["ours-cluster", "bare-cluster"] as const;
+/** Nodes of a cluster target when neither the scenario nor `--nodes` says otherwise. */
+export const DEFAULT_CLUSTER_NODES = 2;
 export type TargetName = (typeof TARGET_NAMES)[number] | (typeof EXTRA_TARGET_NAMES)[number];
 
 /** What the load clients speak: Engine.IO v4 + Socket.IO v5, Engine.IO v3 (socket.io 2), or plain frames. */
@@ -33,9 +35,18 @@ export interface HeapSample {
   heapUsedBytes: number;
 }
 
+/** One node of a started target: how clients reach it, its process, and its HTTP way in. */
+export interface TargetNode {
+  /** `ws://127.0.0.1:port/...`, like RunningTarget.url. */
+  url: string;
+  pid: number;
+  ingress: Ingress;
+}
+
 /**
- * A started target. The cluster variant (`ours-cluster`, over packages/cluster-runner's
- * `startCluster()`) fits the same shape: `url` is the receiving node, `ingress` the other node.
+ * A started target. The cluster variants (`ours-cluster` over packages/cluster-runner's
+ * `startCluster()`, `bare-cluster`) fit the same shape: `url` is the receiving node 1, `ingress`
+ * node 2, `serverPids` node 1 and `helperPids` the other nodes + Redis (+ nginx); `nodes` lists them all.
  */
 export interface RunningTarget {
   name: TargetName;
@@ -51,6 +62,10 @@ export interface RunningTarget {
   ingress: Ingress;
   /** The HTTP way in, where the usual one is something else (S3 measures HTTP for everyone). */
   httpIngress: Ingress;
+  /** Cluster targets: every node in order (node 1 first); absent for single-node targets (S5: one node). */
+  nodes?: TargetNode[];
+  /** The target's Redis, where it has one (bare, the cluster targets): S5 measures its traffic. */
+  redis?: { port: number; pid: number };
   /** Resolves once `count` sockets are in `channel`: needed where subscribing has no ack (EIO3). */
   waitForSubscribers(channel: string, count: number, timeoutMs: number): Promise<void>;
   /** Full GC in the server, then its heap and RSS; only when started with `memoryProbe`. */
@@ -66,4 +81,6 @@ export interface TargetOptions {
   cpuProfileDir: string | undefined;
   /** Client events per second per socket for ours (its rate limit is part of the product). */
   socketEventRateLimit: number;
+  /** Cluster targets: how many nodes (default DEFAULT_CLUSTER_NODES); single-node targets ignore it. */
+  nodes?: number;
 }
