@@ -62,7 +62,6 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   });
   const publisher = new Publisher({
     broadcaster: state.broadcaster,
-    idempotency: state.idempotency,
     idempotencyTtlS: config.idempotencyTtlS,
   });
 

@@ -1,10 +1,9 @@
 import { MemoryHistory } from "../src/history/memory-history";
 import { MemoryPresenceStore } from "../src/presence/memory-presence-store";
 import { MemoryBroadcaster } from "../src/state/memory-broadcaster";
-import { MemoryIdempotencyStore } from "../src/state/memory-idempotency-store";
 import { MemoryRateLimiter } from "../src/state/memory-rate-limiter";
 import { historyContract } from "./contracts/history.contract";
-import { idempotencyStoreContract } from "./contracts/idempotency-store.contract";
+import { idempotentPublishContract } from "./contracts/idempotent-publish.contract";
 import { presenceStoreContract } from "./contracts/presence-store.contract";
 import { rateLimiterContract } from "./contracts/rate-limiter.contract";
 
@@ -12,16 +11,20 @@ import { rateLimiterContract } from "./contracts/rate-limiter.contract";
 const clock = { time: 1_700_000_000_000, now: () => clock.time };
 
 presenceStoreContract("memory", () => new MemoryPresenceStore());
-idempotencyStoreContract(
-  "memory",
-  () => new MemoryIdempotencyStore(clock),
-  (ms) => void (clock.time += ms),
-);
 rateLimiterContract("memory", () => new MemoryRateLimiter(clock));
 historyContract("memory", (size) => {
   const history = new MemoryHistory({ size, ttlS: 600, clock });
-  return { history, broadcaster: new MemoryBroadcaster(history) };
+  return { history, broadcaster: new MemoryBroadcaster(history, clock) };
 });
+idempotentPublishContract(
+  "memory",
+  () => {
+    const history = new MemoryHistory({ size: 100, ttlS: 600, clock });
+    return { history, broadcaster: new MemoryBroadcaster(history, clock) };
+  },
+  (ms) => void (clock.time += ms),
+  false,
+);
 
 describe("memory history expiry", () => {
   it("forgets messages older than HISTORY_TTL_S and then says recovered:false", async () => {

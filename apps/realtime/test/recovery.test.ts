@@ -136,6 +136,7 @@ describe("recovery by offsets", () => {
       const state = createEmbeddedState({ historySize: 100, historyTtlS: 600, clock: systemClock });
       const lagging: typeof state.broadcaster = {
         publish: (drafts) => state.broadcaster.publish(drafts),
+        publishOnce: (key, ttlS, drafts) => state.broadcaster.publishOnce(key, ttlS, drafts),
         signal: (message) => state.broadcaster.signal(message),
         onGap: () => undefined,
         onMessage: (sink) => state.broadcaster.onMessage((message) => void setTimeout(() => sink(message), 300)),

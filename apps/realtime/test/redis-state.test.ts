@@ -1,10 +1,12 @@
 import Redis from "ioredis";
+import { createRedisConnections, whenReady } from "../src/cluster/redis-connections";
+import type { ChannelMessage } from "../src/core/ports";
+import { Publisher } from "../src/core/publisher";
 import { RedisBroadcaster } from "../src/history/redis-broadcaster";
 import { RedisPresenceStore } from "../src/presence/redis-presence-store";
-import { RedisIdempotencyStore } from "../src/state/redis-idempotency-store";
 import { RedisRateLimiter } from "../src/state/redis-rate-limiter";
 import { historyContract } from "./contracts/history.contract";
-import { idempotencyStoreContract } from "./contracts/idempotency-store.contract";
+import { idempotentPublishContract } from "./contracts/idempotent-publish.contract";
 import { presenceStoreContract } from "./contracts/presence-store.contract";
 import { rateLimiterContract } from "./contracts/rate-limiter.contract";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
@@ -43,11 +45,6 @@ presenceStoreContract(
       onError: fail,
     }),
 );
-idempotencyStoreContract(
-  "redis",
-  () => new RedisIdempotencyStore(connect(), uniquePrefix()),
-  () => new Promise((resolve) => setTimeout(resolve, 1100)),
-);
 rateLimiterContract("redis", () => new RedisRateLimiter(connect(), uniquePrefix()));
 historyContract("redis", async (size) => {
   const broadcaster = new RedisBroadcaster({
@@ -61,6 +58,97 @@ historyContract("redis", async (size) => {
   await broadcaster.start();
   broadcasters.push(broadcaster);
   return { broadcaster, history: broadcaster };
+});
+
+async function startBroadcaster(prefix: string, commands: Redis = connect()): Promise<RedisBroadcaster> {
+  const broadcaster = new RedisBroadcaster({
+    commands,
+    subscriber: connect(),
+    prefix,
+    historySize: 100,
+    historyTtlS: 600,
+    nodeId: "n1",
+  });
+  await broadcaster.start();
+  broadcasters.push(broadcaster);
+  return broadcaster;
+}
+
+idempotentPublishContract(
+  "redis",
+  async () => {
+    const prefix = uniquePrefix();
+    const commands = connect();
+    const broadcaster = await startBroadcaster(prefix, commands);
+    return {
+      broadcaster,
+      history: broadcaster,
+      async breakChannel(channel) {
+        const key = `${prefix}h:${channel}`;
+        await commands.set(key, "not a stream");
+        return async () => void (await commands.del(key));
+      },
+    };
+  },
+  () => new Promise((resolve) => setTimeout(resolve, 1100)),
+  true,
+);
+
+describe("redis idempotent publish", () => {
+  it("answers a key still claimed by an older node's publish in progress as a duplicate without a result", async () => {
+    const prefix = uniquePrefix();
+    const commands = connect();
+    const broadcaster = await startBroadcaster(prefix, commands);
+    const seen: ChannelMessage[] = [];
+    broadcaster.onMessage((message) => void (message.meta && seen.push(message)));
+    // What a node before the single-script publish writes between its claim and its result.
+    await commands.set(`${prefix}idem:k`, "pending", "EX", 60);
+    const draft = { channel: "user.1", event: "e", data: {}, id: "k" };
+    expect(await broadcaster.publishOnce("k", 60, [draft])).toEqual({ duplicate: true, previous: undefined });
+    const publisher = new Publisher({ broadcaster, idempotencyTtlS: 60 });
+    const command = { event: "e", target: "user" as const, channels: ["user.1"], data: {}, id: "k" };
+    // The HTTP layer answers this `{success:true, id:"k", duplicate:true, channels:0}`, as before.
+    expect(await publisher.publish(command)).toEqual({ duplicate: true, id: "k", channels: [] });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(seen).toEqual([]);
+  });
+
+  it("fails while Redis is down, and the retry with the same id delivers once when it is back", async () => {
+    const own = await startRedis();
+    // The production connections: no offline queue, so a command fails at once while Redis is away.
+    const connections = createRedisConnections({ url: own.url, clusterNodes: [] }, "test");
+    await Promise.all([whenReady(connections.commands, 5000), whenReady(connections.subscriber, 5000)]);
+    const broadcaster = new RedisBroadcaster({
+      ...connections,
+      prefix: "p:",
+      historySize: 100,
+      historyTtlS: 600,
+      nodeId: "n1",
+    });
+    await broadcaster.start();
+    const seen: ChannelMessage[] = [];
+    broadcaster.onMessage((message) => void (message.meta && seen.push(message)));
+    let backAt = 0;
+    broadcaster.onGap(() => (backAt = Date.now()));
+    const draft = { channel: "user.1", event: "e", data: {}, id: "k" };
+    try {
+      await own.stop();
+      await expect(broadcaster.publishOnce("k", 60, [draft])).rejects.toThrow();
+      await own.start();
+      const deadline = Date.now() + 10_000;
+      while (backAt === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(backAt).toBeGreaterThan(0); // the canary made the round trip: the bus works again
+      expect((await broadcaster.publishOnce("k", 60, [draft])).duplicate).toBe(false);
+      expect((await broadcaster.publishOnce("k", 60, [draft])).duplicate).toBe(true);
+      while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(seen).toHaveLength(1);
+    } finally {
+      broadcaster.stop();
+      await connections.close();
+      await own.stop();
+    }
+  });
 });
 
 describe("redis presence across nodes", () => {

@@ -6,6 +6,9 @@ interface ServerConnection {
   flush(): void;
   transport: { name: string; writable: boolean; socket?: { _socket: Tcp } };
 }
+interface Emitter {
+  emit(event: string): void;
+}
 interface Tcp {
   _write: (...args: unknown[]) => void;
   _writev?: (...args: unknown[]) => void;
@@ -62,7 +65,7 @@ describe("socket writes", () => {
     const conn = serverConnection(node);
     // A send in flight: Engine.IO keeps new packets in its writeBuffer until the transport drains.
     conn.transport.writable = false;
-    node.app.io.of("/").sockets.forEach((socket) => socket.emit("first" as never));
+    for (const socket of node.app.io.of("/").sockets.values()) (socket as unknown as Emitter).emit("first");
     expect(conn.writeBuffer).toHaveLength(1);
     expect((await node.api("/api/broadcast/batch", { body: { broadcasts: burst(10) } })).status).toBe(200);
     expect(conn.writeBuffer).toHaveLength(11);

@@ -30,6 +30,14 @@ export type MessageSink = (message: ChannelMessage) => void;
 export interface Broadcaster {
   /** Durable publish: resolves once the messages are in history and on their way to every node. */
   publish(drafts: MessageDraft[]): Promise<EventMeta[]>;
+  /**
+   * `publish` under an idempotency key, as one atomic step (one Redis round trip in cluster mode):
+   * when `key` was published within the last `ttlS` seconds nothing is published and the first
+   * publish's result is answered; otherwise the drafts are published and their result
+   * (`{id: key, channels}` with the offsets) is remembered under `key` for `ttlS` seconds.
+   * A publish that fails leaves nothing behind: no message, and the key stays free for a retry.
+   */
+  publishOnce(key: string, ttlS: number, drafts: MessageDraft[]): Promise<PublishOnceOutcome>;
   /** Ephemeral publish (presence events): no offset, no history. */
   signal(message: ChannelMessage): Promise<void>;
   /** Registers the node's delivery to its own sockets. */
@@ -52,20 +60,19 @@ export interface History {
   since(channel: string, offset: string): Promise<Replay>;
 }
 
-export type IdempotencyClaim = { acquired: true } | { acquired: false; previous?: IdempotentResult };
-
+/** What a publish under an idempotency key answered, and what a repeat of the key is answered. */
 export interface IdempotentResult {
   id: string;
   channels: Array<{ channel: string; offset: string }>;
 }
 
-export interface IdempotencyStore {
-  /** Atomically takes `key` for `ttlS` seconds; a second claim sees the first's result when known. */
-  claim(key: string, ttlS: number): Promise<IdempotencyClaim>;
-  complete(key: string, result: IdempotentResult, ttlS: number): Promise<void>;
-  /** Frees the key after a failed publish, so the sender's retry is accepted. */
-  release(key: string): Promise<void>;
-}
+export type PublishOnceOutcome =
+  | { duplicate: false; metas: EventMeta[] }
+  /**
+   * A repeat of a key. `previous` is absent only while the key is claimed by a publish that has
+   * not completed, which only a node of an older version (claim, publish, record) can leave behind.
+   */
+  | { duplicate: true; previous?: IdempotentResult };
 
 export interface RateLimitVerdict {
   allowed: boolean;

@@ -1,5 +1,14 @@
 import type { EventMeta } from "@mechamap/protocol";
-import type { Broadcaster, ChannelMessage, History, MessageDraft, MessageSink, Replay } from "../core/ports";
+import type {
+  Broadcaster,
+  ChannelMessage,
+  History,
+  IdempotentResult,
+  MessageDraft,
+  MessageSink,
+  PublishOnceOutcome,
+  Replay,
+} from "../core/ports";
 import { compareOffsets } from "../core/offsets";
 import type { RedisClient } from "../cluster/redis-connections";
 import { RedisScript } from "../cluster/redis-script";
@@ -9,21 +18,56 @@ import { RedisScript } from "../cluster/redis-script";
  * per channel across nodes), then entries past HISTORY_SIZE or older than HISTORY_TTL_S go, and
  * the PUBLISH on the bus happens in the same script, so bus order is offset order. Old entries are
  * removed with XDEL, not XTRIM, because only XDEL moves `max-deleted-entry-id`: the recovery floor.
+ *
+ * Under an idempotency key (ARGV[4] > 0, KEYS[1] the key) the same script first answers a key it
+ * already holds with what it holds (the first publish's result as JSON, or "pending" left by a node
+ * of an older version mid-publish), and otherwise stores the result under the key with the
+ * publish: check, publish and record are one round trip, and no repeat can slip in between.
+ *
+ * Redis does not undo a script's writes when it fails halfway, so everything that can fail comes
+ * before the first write (a key of another type; a Redis over maxmemory refuses the first write):
+ * a failed publish writes nothing, neither messages nor the key, and the sender's retry goes through.
+ *
+ * KEYS: [idempotency key,] stream of each draft. ARGV: history size, history TTL, bus,
+ * idempotency TTL (0: no key), result id, then each draft's channel and payload.
  */
 const PUBLISH = new RedisScript(`
-local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[3])
-local now = redis.call('TIME')
-local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2]) * 1000
-local doomed = {}
-local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[1])
-if excess > 0 then
-  for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)) do table.insert(doomed, entry[1]) end
+local size, ttl, bus, onceTtl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local first = 1
+if onceTtl > 0 then
+  local stored = redis.call('GET', KEYS[1])
+  if stored then return stored end
+  first = 2
 end
-for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '(' .. cutoff, 'COUNT', 100)) do table.insert(doomed, entry[1]) end
-for i = 1, #doomed, 500 do redis.call('XDEL', KEYS[1], unpack(doomed, i, math.min(i + 499, #doomed))) end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('PUBLISH', ARGV[4], id .. '|' .. ARGV[3])
-return id
+for k = first, #KEYS do
+  local kind = redis.call('TYPE', KEYS[k])['ok']
+  if kind ~= 'stream' and kind ~= 'none' then
+    return redis.error_reply('WRONGTYPE history key ' .. KEYS[k] .. ' holds a ' .. kind)
+  end
+end
+local now = redis.call('TIME')
+local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - ttl * 1000
+local ids, results = {}, {}
+for k = first, #KEYS do
+  local key, channel, payload = KEYS[k], ARGV[6 + 2 * (k - first)], ARGV[7 + 2 * (k - first)]
+  local id = redis.call('XADD', key, '*', 'm', payload)
+  local doomed = {}
+  local excess = redis.call('XLEN', key) - size
+  if excess > 0 then
+    for _, entry in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do table.insert(doomed, entry[1]) end
+  end
+  for _, entry in ipairs(redis.call('XRANGE', key, '-', '(' .. cutoff, 'COUNT', 100)) do table.insert(doomed, entry[1]) end
+  for i = 1, #doomed, 500 do redis.call('XDEL', key, unpack(doomed, i, math.min(i + 499, #doomed))) end
+  redis.call('EXPIRE', key, ttl)
+  redis.call('PUBLISH', bus, id .. '|' .. payload)
+  ids[#ids + 1] = id
+  results[#results + 1] = '{"channel":' .. cjson.encode(channel) .. ',"offset":"' .. id .. '"}'
+end
+if onceTtl > 0 then
+  local result = '{"id":' .. cjson.encode(ARGV[5]) .. ',"channels":[' .. table.concat(results, ',') .. ']}'
+  redis.call('SET', KEYS[1], result, 'EX', onceTtl)
+end
+return ids
 `);
 
 /** What a replay needs, read atomically: what was trimmed, what is first, and what came after. */
@@ -113,19 +157,35 @@ export class RedisBroadcaster implements Broadcaster, History {
   }
 
   async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
-    const { commands, historySize, historyTtlS } = this.options;
-    // Issued in one tick: one pipeline, executed in order.
-    const ids = await Promise.all(
-      drafts.map((draft) => {
-        const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
-        return PUBLISH.run(
-          commands,
-          [this.streamKey(draft.channel)],
-          [historySize, historyTtlS, JSON.stringify(payload), this.bus],
-        );
-      }),
-    );
-    return drafts.map((draft, index) => metaOf(draft.id, draft.channel, String(ids[index])));
+    const ids = (await this.runPublish(drafts)) as string[];
+    return drafts.map((draft, index) => metaOf(draft.id, draft.channel, ids[index]));
+  }
+
+  async publishOnce(key: string, ttlS: number, drafts: MessageDraft[]): Promise<PublishOnceOutcome> {
+    const reply = await this.runPublish(drafts, { key, ttlS });
+    if (Array.isArray(reply)) {
+      return { duplicate: false, metas: drafts.map((draft, index) => metaOf(draft.id, draft.channel, reply[index])) };
+    }
+    return { duplicate: true, previous: parseResult(reply) };
+  }
+
+  /** One script call for all the drafts: their streams are KEYS, so the call is one round trip. */
+  private runPublish(drafts: MessageDraft[], once?: { key: string; ttlS: number }): Promise<string[] | string> {
+    const { commands, historySize, historyTtlS, prefix } = this.options;
+    const keys = once ? [`${prefix}idem:${once.key}`] : [];
+    const args: Array<string | number> = [
+      historySize,
+      historyTtlS,
+      this.bus,
+      once ? Math.max(1, Math.ceil(once.ttlS)) : 0,
+    ];
+    args.push(once?.key ?? "");
+    for (const draft of drafts) {
+      const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
+      keys.push(this.streamKey(draft.channel));
+      args.push(draft.channel, JSON.stringify(payload));
+    }
+    return PUBLISH.run(commands, keys, args) as Promise<string[] | string>;
   }
 
   async signal(message: ChannelMessage): Promise<void> {
@@ -187,4 +247,14 @@ export class RedisBroadcaster implements Broadcaster, History {
 /** A stream id is `<ms>-<seq>` of Redis's clock: its first part is when the cluster accepted it. */
 function metaOf(id: string, channel: string, offset: string): EventMeta {
   return { id, channel, offset, ts: Number(offset.slice(0, offset.indexOf("-"))) };
+}
+
+/** What an idempotency key holds: a result, or (a publish in progress on an older node) none yet. */
+function parseResult(stored: string): IdempotentResult | undefined {
+  if (stored === "pending") return undefined;
+  try {
+    return JSON.parse(stored) as IdempotentResult;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,7 +2,6 @@ import type { Clock } from "../core/ports";
 import { MemoryHistory } from "../history/memory-history";
 import { MemoryPresenceStore } from "../presence/memory-presence-store";
 import { MemoryBroadcaster } from "./memory-broadcaster";
-import { MemoryIdempotencyStore } from "./memory-idempotency-store";
 import { MemoryRateLimiter } from "./memory-rate-limiter";
 import type { SharedState } from "./shared-state";
 
@@ -19,10 +18,9 @@ export function createEmbeddedState(options: EmbeddedStateOptions): SharedState 
   const sweeper = setInterval(() => history.sweep(), 30_000);
   sweeper.unref();
   return {
-    broadcaster: new MemoryBroadcaster(history),
+    broadcaster: new MemoryBroadcaster(history, clock),
     history,
     presence: new MemoryPresenceStore(),
-    idempotency: new MemoryIdempotencyStore(clock),
     rateLimiter: new MemoryRateLimiter(clock),
     health: { mode: "embedded", state: () => "ok" },
     close: async () => clearInterval(sweeper),

@@ -1,19 +1,50 @@
 import type { EventMeta } from "@mechamap/protocol";
-import type { Broadcaster, ChannelMessage, MessageDraft, MessageSink } from "../core/ports";
+import type {
+  Broadcaster,
+  ChannelMessage,
+  Clock,
+  IdempotentResult,
+  MessageDraft,
+  MessageSink,
+  PublishOnceOutcome,
+} from "../core/ports";
 import type { MemoryHistory } from "../history/memory-history";
 
-/** Embedded mode: history append and local delivery in one synchronous step. */
+interface Remembered {
+  expiresAt: number;
+  result: IdempotentResult;
+}
+
+/**
+ * Embedded mode: history append and local delivery in one synchronous step. Idempotency keys
+ * are checked and recorded in that same step (no await in between), so it is atomic here too.
+ */
 export class MemoryBroadcaster implements Broadcaster {
   private readonly sinks: MessageSink[] = [];
+  /** Idempotency keys with their first result, oldest first. */
+  private readonly remembered = new Map<string, Remembered>();
 
-  constructor(private readonly history: MemoryHistory) {}
+  constructor(
+    private readonly history: MemoryHistory,
+    private readonly clock: Clock,
+  ) {}
 
   async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
-    return drafts.map((draft) => {
-      const meta = this.history.append(draft);
-      this.deliver({ channel: draft.channel, event: draft.event, data: draft.data, meta });
-      return meta;
+    return this.append(drafts);
+  }
+
+  async publishOnce(key: string, ttlS: number, drafts: MessageDraft[]): Promise<PublishOnceOutcome> {
+    const now = this.clock.now();
+    this.forgetExpired(now);
+    const known = this.remembered.get(key);
+    if (known && known.expiresAt > now) return { duplicate: true, previous: known.result };
+    const metas = this.append(drafts);
+    this.remembered.delete(key);
+    this.remembered.set(key, {
+      expiresAt: now + ttlS * 1000,
+      result: { id: key, channels: metas.map((meta) => ({ channel: meta.channel, offset: meta.offset })) },
     });
+    return { duplicate: false, metas };
   }
 
   async signal(message: ChannelMessage): Promise<void> {
@@ -27,7 +58,23 @@ export class MemoryBroadcaster implements Broadcaster {
   /** One process, no bus: nothing can be missed. */
   onGap(): void {}
 
+  private append(drafts: MessageDraft[]): EventMeta[] {
+    return drafts.map((draft) => {
+      const meta = this.history.append(draft);
+      this.deliver({ channel: draft.channel, event: draft.event, data: draft.data, meta });
+      return meta;
+    });
+  }
+
   private deliver(message: ChannelMessage): void {
     for (const sink of this.sinks) sink(message);
+  }
+
+  /** Keys are kept in insertion order, which (one TTL for all) is expiry order. */
+  private forgetExpired(now: number): void {
+    for (const [key, entry] of this.remembered) {
+      if (entry.expiresAt > now) return;
+      this.remembered.delete(key);
+    }
   }
 }

@@ -3,7 +3,6 @@ import type { Config } from "../config/schema";
 import { createRedisConnections, whenReady } from "../cluster/redis-connections";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
-import { RedisIdempotencyStore } from "./redis-idempotency-store";
 import { RedisRateLimiter } from "./redis-rate-limiter";
 import type { SharedState } from "./shared-state";
 
@@ -55,7 +54,6 @@ export async function createRedisState(config: Config, options: RedisStateOption
     broadcaster,
     history: broadcaster,
     presence,
-    idempotency: new RedisIdempotencyStore(commands, prefix),
     rateLimiter: new RedisRateLimiter(commands, prefix),
     health: {
       mode: "redis",

@@ -1,12 +1,12 @@
 import type { ServerOptions } from "socket.io";
-import type { BackendHealth, Broadcaster, History, IdempotencyStore, PresenceStore, RateLimiter } from "../core/ports";
+import type { BackendHealth, Broadcaster, History, PresenceStore, RateLimiter } from "../core/ports";
 
 /** Every piece of state a node shares with the cluster: memory in embedded mode, Redis in cluster mode. */
 export interface SharedState {
+  /** Also the idempotency keys of broadcasts (`publishOnce`), remembered with the history. */
   broadcaster: Broadcaster;
   history: History;
   presence: PresenceStore;
-  idempotency: IdempotencyStore;
   rateLimiter: RateLimiter;
   health: BackendHealth;
   /** The Socket.IO adapter for cluster-wide socket requests; the in-memory default when absent. */
