@@ -43,10 +43,12 @@ scenarios
   quick   ≤ 30 s smoke run: every target delivers every event, 1 run
 ${NOT_YET.length > 0 ? `  (${NOT_YET.join(", ")}: not implemented yet, see src/scenarios/not-yet.ts)\n` : ""}
 options
-  --target ours|bare|echo|ws|ours-cluster|bare-cluster
+  --target ours|bare|echo|ws|ours-cluster|bare-cluster|ours-base
                                repeat or comma-separate; default the first four (s4, s5: ours-cluster,
                                bare-cluster), interleaved; ours-cluster = N nodes on Redis via
-                               cluster-runner, bare-cluster = N bare socket.io nodes on one Redis
+                               cluster-runner, bare-cluster = N bare socket.io nodes on one Redis;
+                               ours-base = ours from BENCH_BASELINE_MAIN (another checkout's
+                               apps/realtime/dist/main.js), to compare a change before/after
   --nodes N                    nodes of the cluster targets (default 2; s5: 3)
   --rooms N --room-size K      s5: rooms and subscribers per room (default 1000, 3)
   --runs N                     runs per target (default 3; quick: 1)

@@ -14,7 +14,7 @@ export async function serverAlive(
   const running = target.serverPids.every((pid) => rssBytes(pid) !== undefined);
   if (!running) return { running, answering: false };
   const port = new URL(target.url.replace(/^ws/, "http")).port;
-  const path = target.name === "ours" ? "/health/live" : "/";
+  const path = target.name.startsWith("ours") ? "/health/live" : "/";
   const status = await new Promise<number>((resolve) => {
     const req = request({ host: "127.0.0.1", port, path, method: "GET", timeout: timeoutMs }, (res) => {
       res.resume();
@@ -24,5 +24,5 @@ export async function serverAlive(
     req.once("error", () => resolve(0));
     req.end();
   });
-  return { running, answering: target.name === "ours" ? status >= 200 && status < 300 : status > 0 };
+  return { running, answering: target.name.startsWith("ours") ? status >= 200 && status < 300 : status > 0 };
 }

@@ -66,7 +66,7 @@ function cell(value: Spread | undefined, column: Column, okRuns: number): string
 
 /** Ours against its peers: the single-node targets, and the cluster targets (S4, S5) against each other. */
 const RATIO_PAIRS: Array<[TargetName, TargetName[]]> = [
-  ["ours", ["bare", "ws", "echo"]],
+  ["ours", ["ours-base", "bare", "ws", "echo"]],
   ["ours-cluster", ["bare-cluster"]],
 ];
 

@@ -1,7 +1,7 @@
 import { startBare } from "./bare";
 import { startBareCluster } from "./bare-cluster";
 import { startEcho } from "./echo";
-import { startOurs } from "./ours";
+import { startOurs, startOursBaseline } from "./ours";
 import { startOursCluster } from "./ours-cluster";
 import { startRawWs } from "./raw-ws";
 import type { RunningTarget, TargetName, TargetOptions } from "./target";
@@ -13,6 +13,7 @@ const STARTERS: Record<TargetName, (options: TargetOptions) => Promise<RunningTa
   ws: startRawWs,
   "ours-cluster": startOursCluster,
   "bare-cluster": startBareCluster,
+  "ours-base": startOursBaseline,
 };
 
 /** Starts a fresh target (and its Redis, if it needs one) for one run. */

@@ -2,8 +2,12 @@ import type { Pinning } from "../proc/pinning";
 
 /** The single-node targets: every scenario's default, interleaved in this order. */
 export const TARGET_NAMES = ["ours", "bare", "echo", "ws"] as const;
-/** Targets run only when asked for (`--target`) or by the scenarios that need them (S4, S5). */
-export const EXTRA_TARGET_NAMES = ["ours-cluster", "bare-cluster"] as const;
+/**
+ * Targets run only when asked for (`--target`) or by the scenarios that need them (S4, S5).
+ * `ours-base` is ours built from another checkout (BENCH_BASELINE_MAIN), to measure a change
+ * before and after in the same run.
+ */
+export const EXTRA_TARGET_NAMES = ["ours-cluster", "bare-cluster", "ours-base"] as const;
 /** Nodes of a cluster target when neither the scenario nor `--nodes` says otherwise. */
 export const DEFAULT_CLUSTER_NODES = 2;
 export type TargetName = (typeof TARGET_NAMES)[number] | (typeof EXTRA_TARGET_NAMES)[number];
