@@ -47,7 +47,9 @@ export function encodeBroadcast(event: string, args: unknown[]): EncodedBroadcas
   return { packet, frame, engineOptions: { wsPreEncodedFrame: [frame] } };
 }
 
-export type WritePath = "direct" | "queued";
+/** Marks a TCP socket with the event-loop turn it was last written in (cheaper than a Set per turn). */
+const WRITTEN_IN_TURN = Symbol("writtenInTurn");
+type StampedTcp = TcpSocket & { [WRITTEN_IN_TURN]?: number };
 
 /**
  * Writes a broadcast's frame to one connection. A websocket with nothing queued in Engine.IO or ws
@@ -60,36 +62,34 @@ export type WritePath = "direct" | "queued";
  * turn ends, so a burst of k events costs two syscalls instead of k.
  */
 export class FrameWriter {
-  private readonly writtenThisTurn = new Set<TcpSocket>();
+  private turn = 0;
   private readonly corked: TcpSocket[] = [];
   private flushScheduled = false;
 
-  write(connection: unknown, broadcast: EncodedBroadcast): WritePath {
+  /** True when the frame went straight to TCP, false when Engine.IO queued it. */
+  write(connection: unknown, broadcast: EncodedBroadcast): boolean {
     const conn = connection as EngineConnection;
     const tcp = idleWebSocketTcp(conn);
-    if (!tcp) {
+    if (tcp === undefined) {
       conn.write(broadcast.packet, broadcast.engineOptions);
-      return "queued";
+      return false;
     }
-    if (this.writtenThisTurn.has(tcp)) {
-      if (!tcp.writableCorked) {
-        tcp.cork();
-        this.corked.push(tcp);
-      }
-    } else {
-      this.writtenThisTurn.add(tcp);
+    if (tcp[WRITTEN_IN_TURN] !== this.turn) {
+      tcp[WRITTEN_IN_TURN] = this.turn;
+    } else if (!tcp.writableCorked) {
+      tcp.cork();
+      this.corked.push(tcp);
     }
     tcp.write(broadcast.frame);
-    this.scheduleFlush();
-    return "direct";
+    if (!this.flushScheduled) this.scheduleFlush();
+    return true;
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      this.writtenThisTurn.clear();
+      this.turn++;
       for (const tcp of this.corked.splice(0)) tcp.uncork();
     });
   }
@@ -98,7 +98,7 @@ export class FrameWriter {
 const WS_OPEN = 1;
 const WS_SENDER_IDLE = 0;
 
-function idleWebSocketTcp(conn: EngineConnection): TcpSocket | undefined {
+function idleWebSocketTcp(conn: EngineConnection): StampedTcp | undefined {
   if (conn.readyState !== "open" || conn.writeBuffer.length !== 0 || conn.transport.name !== "websocket") return;
   const ws = conn.transport.socket;
   if (!ws || ws.readyState !== WS_OPEN) return;

@@ -1,11 +1,14 @@
 import { ALL_CHANNEL, isChannelName } from "@mechamap/protocol";
 import type { ChannelMessage, History, Replay } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
-import { encodeBroadcast, EncodedBroadcast, FrameWriter, WritePath } from "./frame-writer";
+import { encodeBroadcast, EncodedBroadcast, FrameWriter } from "./frame-writer";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
-/** How many sockets a message was written to, by path (see FrameWriter). */
-export type WriteCounts = Record<WritePath, number>;
+/** How many sockets a message was written to: straight to TCP, or queued in Engine.IO (see FrameWriter). */
+export interface WriteCounts {
+  direct: number;
+  queued: number;
+}
 
 /** Sockets being brought up to date on a channel: live delivery skips them and buffers for them. */
 interface RecoverySession {
@@ -141,15 +144,17 @@ export class LocalDelivery {
   /** Encodes the message once (only if anyone is there) and writes it to each of these sockets still here. */
   private send(socketIds: Iterable<string>, message: ChannelMessage, skip?: Set<string>): WriteCounts {
     const sockets = this.io.of("/").sockets;
-    const written: WriteCounts = { direct: 0, queued: 0 };
+    let direct = 0;
+    let queued = 0;
     let encoded: EncodedBroadcast | undefined;
     for (const id of socketIds) {
       const socket = skip?.has(id) ? undefined : sockets.get(id);
       if (!socket) continue;
       encoded ??= encodeBroadcast(message.event, message.meta ? [message.data, message.meta] : [message.data]);
-      written[this.writer.write(socket.conn, encoded)]++;
+      if (this.writer.write(socket.conn, encoded)) direct++;
+      else queued++;
     }
-    return written;
+    return { direct, queued };
   }
 
   private localMembers(channel: string): RealtimeSocket[] {
