@@ -8,7 +8,9 @@ import { coalesceWebSocketWrites } from "./coalesce-writes";
 import { installDrainGate } from "./drain-gate";
 import type { SocketContext } from "./context";
 import { createClientEventListeners } from "./client-event-listeners";
+import { SharedListeners } from "./shared-listeners";
 import { cancelExpiry, scheduleExpiry } from "./token-expiry";
+import { releaseUpgradeRequest, trimConnection } from "./trim-connection";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
 export interface SocketServerOptions {
@@ -27,7 +29,7 @@ export interface SocketServerOptions {
 /** Socket.IO on the given HTTP server: authentication, the user's channel, presence, client events. */
 export function createSocketServer(httpServer: HttpServer, options: SocketServerOptions) {
   const io: RealtimeServer = new Server(httpServer, {
-    path: "/socket.io",
+    path: SOCKET_PATH,
     transports: ["polling", "websocket"],
     maxHttpBufferSize: options.maxPayloadBytes,
     cors: { origin: options.corsOrigins.includes("*") ? true : options.corsOrigins, credentials: true },
@@ -35,52 +37,85 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     ...(options.adapter ? { adapter: options.adapter } : {}),
   });
   const engine = io.engine as unknown as { clients: Record<string, unknown> };
-  installDrainGate(httpServer, "/socket.io", options.isDraining, (sid) => Object.hasOwn(engine.clients, sid));
+  installDrainGate(httpServer, SOCKET_PATH, options.isDraining, (sid) => Object.hasOwn(engine.clients, sid));
   const context = options.buildContext(io);
-  const listeners = createClientEventListeners(context, options.socketEventRateLimit);
+  // Presence joins still in flight, by socket id: a disconnect waits for its socket's join.
+  const joining = new Map<string, Promise<void>>();
+  const listeners = new SharedListeners([
+    ...createClientEventListeners(context, options.socketEventRateLimit),
+    ["disconnect", createDisconnectListener(context, options, joining)],
+  ]);
   io.use(createSocketAuthMiddleware(options.auth));
-  io.on("connection", (socket) => onConnection(context, options, socket, listeners));
+  io.on("connection", (socket) => onConnection(context, options, socket, listeners, joining));
   return { io, context };
+}
+
+const SOCKET_PATH = "/socket.io";
+
+/** A polling session moved to WebSocket. */
+function onUpgrade(transport: unknown): void {
+  coalesceWebSocketWrites(transport);
+  releaseUpgradeRequest(transport);
 }
 
 function onConnection(
   context: SocketContext,
   options: SocketServerOptions,
   socket: RealtimeSocket,
-  listeners: ReturnType<typeof createClientEventListeners>,
+  listeners: SharedListeners,
+  joining: Map<string, Promise<void>>,
 ): void {
   const { metrics, logger } = context;
   const { userId } = socket.data;
   metrics.connectedSockets.inc();
   metrics.connections.inc({ transport: socket.conn.transport.name });
-  for (const [event, listener] of listeners) socket.on(event as "subscribe", listener);
+  // Nothing per socket but the shared listeners (shared-listeners.ts): memory per connection.
+  listeners.attach(socket);
   if (socket.conn.transport.name === "websocket") coalesceWebSocketWrites(socket.conn.transport);
-  else socket.conn.once("upgrade", coalesceWebSocketWrites);
+  else socket.conn.once("upgrade", onUpgrade);
 
-  let joinedPresence: Promise<void> = Promise.resolve();
   if (userId !== null) {
     void socket.join(userChannel(userId));
     scheduleExpiry(socket);
-    joinedPresence = options.presence.connected(userId, socket.id).catch((error: unknown) => {
-      logger.error("presence connect failed", errorDetail(error));
-    });
+    const joined = options.presence.connected(userId, socket.id).then(
+      () => void joining.delete(socket.id),
+      (error: unknown) => {
+        joining.delete(socket.id);
+        logger.error("presence connect failed", errorDetail(error));
+      },
+    );
+    joining.set(socket.id, joined);
   }
-  void recoverFromHandshake(context, socket);
+  const since = (socket.handshake.auth as { since?: unknown } | undefined)?.since;
+  // From here on the handshake (and the token in it) is gone: trim-connection.ts.
+  trimConnection(socket, `${SOCKET_PATH}/`);
+  void recoverFromHandshake(context, socket, since);
+}
 
-  socket.on("disconnect", (reason) => {
+/** One `disconnect` listener for every socket of the server (`this` is the socket). */
+function createDisconnectListener(
+  context: SocketContext,
+  options: SocketServerOptions,
+  joining: Map<string, Promise<void>>,
+) {
+  const { metrics, logger } = context;
+  return function (this: RealtimeSocket, reason: string): void {
     metrics.connectedSockets.dec();
     metrics.disconnections.inc({ reason: reason.replace(/ /g, "_") });
-    cancelExpiry(socket);
+    cancelExpiry(this);
+    const { userId } = this.data;
     if (userId === null) return;
-    void joinedPresence
-      .then(() => options.presence.disconnected(userId, socket.id))
-      .catch((error: unknown) => logger.error("presence disconnect failed", errorDetail(error)));
-  });
+    const socketId = this.id;
+    const joined = joining.get(socketId);
+    const left = (): Promise<void> => options.presence.disconnected(userId, socketId);
+    void (joined ? joined.then(left) : left()).catch((error: unknown) =>
+      logger.error("presence disconnect failed", errorDetail(error)),
+    );
+  };
 }
 
 /** `auth.since` offsets for the user's own channel and for `all`, sent in the handshake. */
-async function recoverFromHandshake(context: SocketContext, socket: RealtimeSocket): Promise<void> {
-  const since = (socket.handshake.auth as { since?: unknown }).since;
+async function recoverFromHandshake(context: SocketContext, socket: RealtimeSocket, since: unknown): Promise<void> {
   if (typeof since !== "object" || since === null) return;
   const { userId } = socket.data;
   const own = userId === null ? [] : [userChannel(userId)];

@@ -1,0 +1,135 @@
+import type { IncomingMessage } from "node:http";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { Socket as ClientSocket } from "socket.io-client";
+import type { RealtimeSocket } from "../src/socket/types";
+import { pendingExpiries } from "../src/socket/token-expiry";
+import { connected, record, request, startNode, tokenFor, until, type TestNode } from "./helpers/node";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+/** True once nothing holds the object any more (after full GCs). */
+async function collected(ref: WeakRef<object>): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    if (ref.deref() === undefined) return true;
+  }
+  return false;
+}
+
+function serverSocket(node: TestNode, client: ClientSocket): RealtimeSocket {
+  const socket = node.app.io.of("/").sockets.get(client.id!);
+  if (!socket) throw new Error(`no server socket ${client.id}`);
+  return socket;
+}
+
+/** The requests that reach the HTTP server, weakly (a strong reference would be what we look for). */
+function watchRequests(node: TestNode): Array<WeakRef<IncomingMessage>> {
+  const requests: Array<WeakRef<IncomingMessage>> = [];
+  const httpServer = (node.app.io as unknown as { httpServer: NodeJS.EventEmitter }).httpServer;
+  const watch = (req: IncomingMessage) => {
+    if (req.url?.startsWith("/socket.io/")) requests.push(new WeakRef(req));
+  };
+  httpServer.on("request", watch);
+  httpServer.on("upgrade", watch);
+  return requests;
+}
+
+describe("what a connection keeps after its handshake (memory per connection)", () => {
+  it("drops the upgrade request, the headers and the token once a WebSocket session is connected", async () => {
+    const node = await startNode();
+    const requests = watchRequests(node);
+    const token = tokenFor(3);
+    const client = await connected(node.url, { auth: { token } });
+    const socket = serverSocket(node, client);
+
+    expect((socket.conn as unknown as { request: unknown }).request).toBeNull();
+    expect(socket.handshake.auth).toEqual({});
+    expect(socket.handshake.headers).toEqual({});
+    expect(JSON.stringify(socket.handshake)).not.toContain(token);
+    expect(requests).toHaveLength(1);
+    expect(await collected(requests[0]!)).toBe(true);
+
+    // Still a working socket: its user channel, a subscription, a broadcast.
+    const received = record(client);
+    expect(await request(client, "subscribe", { thread_id: 9 })).toMatchObject({ ok: true, channel: "thread.9" });
+    await node.api("/api/broadcast", { body: { event: "new_reply", to: "thread", thread_id: 9, data: { n: 1 } } });
+    await node.api("/api/broadcast", { body: { event: "notification", to: "user", user_id: 3, data: { n: 2 } } });
+    await until(() => received.length === 2, 3000, "broadcasts");
+    expect(received.map((event) => event.data)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("keeps long-polling and the upgrade to WebSocket working, and drops both requests", async () => {
+    const node = await startNode();
+    const requests = watchRequests(node);
+    const client = await connected(node.url, { transports: ["polling", "websocket"], auth: { token: tokenFor(4) } });
+    const engine = client.io.engine;
+    await until(() => engine.transport.name === "websocket", 5000, "upgrade");
+    const socket = serverSocket(node, client);
+    await until(() => socket.conn.transport.name === "websocket", 5000, "server side upgrade");
+    expect((socket.conn as unknown as { request: unknown }).request).toBeNull();
+
+    const received = record(client);
+    expect(await request(client, "subscribe", { thread_id: 5 })).toMatchObject({ ok: true });
+    await node.api("/api/broadcast", { body: { event: "thread_updated", to: "thread", thread_id: 5, data: { n: 1 } } });
+    await until(() => received.length === 1, 3000, "broadcast after the upgrade");
+
+    const upgrade = requests.find((ref) => ref.deref()?.headers.upgrade === "websocket");
+    expect(upgrade).toBeDefined();
+    for (const ref of requests) expect(await collected(ref)).toBe(true);
+  });
+
+  it("keeps a polling-only session working", async () => {
+    const node = await startNode();
+    const client = await connected(node.url, { transports: ["polling"], auth: { token: tokenFor(6) } });
+    const received = record(client);
+    expect(await request(client, "subscribe", { thread_id: 6 })).toMatchObject({ ok: true });
+    await node.api("/api/broadcast", { body: { event: "new_reply", to: "thread", thread_id: 6, data: { n: 1 } } });
+    await until(() => received.length === 1, 3000, "broadcast over polling");
+  });
+
+  it("shares one listener table between sockets, and a listener added to one socket stays its own", async () => {
+    const node = await startNode();
+    const [first, second] = await Promise.all([
+      connected(node.url, { auth: { token: tokenFor(7) } }),
+      connected(node.url, { auth: { token: tokenFor(8) } }),
+    ]);
+    const [a, b] = [serverSocket(node, first), serverSocket(node, second)];
+    const eventsOf = (socket: RealtimeSocket) => (socket as unknown as { _events: object })._events;
+    expect(Reflect.ownKeys(eventsOf(a))).toEqual([]);
+    expect(Object.getPrototypeOf(eventsOf(a))).toBe(Object.getPrototypeOf(eventsOf(b)));
+
+    const seen: string[] = [];
+    a.on("subscribe", () => seen.push("a"));
+    expect(await request(first, "subscribe", { thread_id: 1 })).toMatchObject({ ok: true });
+    expect(await request(second, "subscribe", { thread_id: 1 })).toMatchObject({ ok: true });
+    expect(seen).toEqual(["a"]);
+    expect(await request(second, "unsubscribe", { thread_id: 1 })).toEqual({ ok: true });
+  });
+
+  it("still delivers acknowledgements the server asks for (socket.acks is made on first use)", async () => {
+    const node = await startNode();
+    const client = await connected(node.url, { auth: { token: tokenFor(9) } });
+    client.on("ping?", (n: number, ack: (answer: number) => void) => ack(n + 1));
+    const socket = serverSocket(node, client) as unknown as {
+      timeout(ms: number): { emitWithAck(event: string, n: number): Promise<number> };
+    };
+    expect(await socket.timeout(3000).emitWithAck("ping?", 1)).toBe(2);
+    const all = node.app.io as unknown as {
+      timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number[]> };
+    };
+    expect(await all.timeout(3000).emitWithAck("ping?", 41)).toEqual([42]);
+  });
+
+  it("forgets a socket's token expiry when it disconnects", async () => {
+    const node = await startNode();
+    const before = pendingExpiries();
+    const client = await connected(node.url, { auth: { token: tokenFor(10) } });
+    expect(pendingExpiries()).toBe(before + 1);
+    client.disconnect();
+    await until(() => pendingExpiries() === before, 3000, "expiry cancelled");
+    expect(node.app.io.of("/").sockets.size).toBe(0);
+  });
+});
