@@ -16,10 +16,3 @@ export interface SocketData {
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 export type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-
-/** Emission with an application-defined event name, which the typed server cannot express. */
-export interface LooseEmitter {
-  emit(event: string, ...args: unknown[]): boolean;
-}
-
-export const loosely = (target: object): LooseEmitter => target as LooseEmitter;
