@@ -1,11 +1,12 @@
-import { ClientPool } from "../load/client-pool";
+import { ClientPool, PoolReport } from "../load/client-pool";
 import { nowUs } from "../load/clock";
 import { createSender } from "../load/ingress-sender";
-import { runOpenLoop } from "../load/open-loop";
-import { cpuMeter, machineMeter, rssBytes } from "../proc/proc-stats";
+import { OpenLoopOutcome, runOpenLoop } from "../load/open-loop";
+import { rssBytes } from "../proc/proc-stats";
 import { sleep } from "../targets/http-get";
 import type { RunningTarget } from "../targets/target";
 import type { Column, Metrics, RunContext, RunOutput } from "./scenario";
+import { meterWindow } from "./window-cpu";
 
 export interface FanoutParams {
   subscribers: number;
@@ -58,11 +59,7 @@ export async function measureFanout(
     pool.arm({ t0Us, fromUs, untilUs, slowEvery: params.slowEvery });
     const peakRss = rssPeakSampler(target.serverPids);
 
-    const server = cpuMeter(target.serverPids);
-    const generator = cpuMeter([process.pid, ...pool.pids]);
-    const helpers = cpuMeter(target.helperPids);
-    const machine = machineMeter();
-    const window = measureWindow(fromUs, untilUs, [server, generator, helpers, machine]);
+    const window = meterWindow(target, [process.pid, ...pool.pids], fromUs, untilUs);
     const outcome = await runOpenLoop({
       send: sender.send,
       channel: CHANNEL,
@@ -73,7 +70,7 @@ export async function measureFanout(
       padBytes: params.padBytes,
       burst: params.burst,
     });
-    const [serverCpu, generatorCpu, helperCpu, machineCpu] = await window;
+    const { server: serverCpu, generator: generatorCpu, helpers: helperCpu, otherPct } = await window;
     const rss = target.serverPids.reduce((sum, pid) => sum + (rssBytes(pid) ?? 0), 0);
 
     const slowCount = slowConnections(params.subscribers, params.workers, params.slowEvery ?? 0);
@@ -92,23 +89,7 @@ export async function measureFanout(
     const eventsInWindow = Math.round(params.rate * windowS);
     const ms = (us: number): number => us / 1000;
     const metrics: Metrics = {
-      subscribers: report.connections,
-      published: outcome.published,
-      accepted: outcome.accepted,
-      expected,
-      delivered: report.received,
-      loss: Math.max(0, expected - report.received),
-      lossPct: expected > 0 ? (100 * Math.max(0, expected - report.received)) / expected : 0,
-      outOfOrder: report.outOfOrder,
-      dropped: report.dropped,
-      minPerSubscriber: report.minPerConnection,
-      maxPerSubscriber: report.maxPerConnection,
-      deliveredPerS: report.windowReceived / windowS,
-      p50Ms: ms(report.latency.p50),
-      p90Ms: ms(report.latency.p90),
-      p99Ms: ms(report.latency.p99),
-      p999Ms: ms(report.latency.p999),
-      maxMs: ms(report.latency.max),
+      ...deliveryFigures(report, outcome, expected, windowS),
       sendP50Ms: ms(report.sendLatency.p50),
       sendP99Ms: ms(report.sendLatency.p99),
       serverCpuPct: serverCpu.percent,
@@ -117,8 +98,7 @@ export async function measureFanout(
       serverRssMb: rss / 1e6,
       genCpuPct: generatorCpu.percent,
       helperCpuPct: helperCpu.percent,
-      // Whatever else ran on the machine meanwhile: other people's jobs make a run noisy.
-      otherCpuPct: Math.max(0, machineCpu.percent - serverCpu.percent - generatorCpu.percent - helperCpu.percent),
+      otherCpuPct: otherPct,
       packetBytes: report.avgPacketBytes,
       maxSendLagMs: ms(outcome.maxSendLagUs),
       answerP50Ms: ms(outcome.answer.p50),
@@ -174,14 +154,33 @@ export function rssPeakSampler(pids: number[]): { stop(): number } {
   };
 }
 
-type Meter = ReturnType<typeof cpuMeter> | ReturnType<typeof machineMeter>;
-
-/** Starts the meters when the warm-up ends and reads them when publishing ends. */
-export async function measureWindow(fromUs: number, untilUs: number, meters: Meter[]) {
-  await sleep(Math.max(0, (fromUs - nowUs()) / 1000));
-  for (const meter of meters) meter.start();
-  await sleep(Math.max(0, (untilUs - nowUs()) / 1000));
-  return meters.map((meter) => meter.read());
+/** What every fan-out-shaped run reports of its deliveries: counts, loss, order, rate and latency. */
+export function deliveryFigures(
+  report: PoolReport,
+  outcome: OpenLoopOutcome,
+  expected: number,
+  windowS: number,
+): Metrics {
+  const ms = (us: number): number => us / 1000;
+  return {
+    subscribers: report.connections,
+    published: outcome.published,
+    accepted: outcome.accepted,
+    expected,
+    delivered: report.received,
+    loss: Math.max(0, expected - report.received),
+    lossPct: expected > 0 ? (100 * Math.max(0, expected - report.received)) / expected : 0,
+    outOfOrder: report.outOfOrder,
+    dropped: report.dropped,
+    minPerSubscriber: report.minPerConnection,
+    maxPerSubscriber: report.maxPerConnection,
+    deliveredPerS: report.windowReceived / windowS,
+    p50Ms: ms(report.latency.p50),
+    p90Ms: ms(report.latency.p90),
+    p99Ms: ms(report.latency.p99),
+    p999Ms: ms(report.latency.p999),
+    maxMs: ms(report.latency.max),
+  };
 }
 
 /** Waits until every expected delivery arrived, or nothing new arrived for a while. */

@@ -1,10 +1,11 @@
 import { nowUs } from "../load/clock";
 import { runOpenLoop } from "../load/open-loop";
 import { DEFAULT_PAD_BYTES } from "../load/payload";
-import { cpuMeter, machineMeter, rssBytes } from "../proc/proc-stats";
+import { rssBytes } from "../proc/proc-stats";
 import type { RunningTarget } from "../targets/target";
 import { ConnectedRoom, connectRoom, MAX_PENDING_PUBLISHES, RoomLoad } from "./connected-room";
-import { CHANNEL, EVENT, measureWindow, waitForDeliveries } from "./fanout";
+import { CHANNEL, EVENT, waitForDeliveries } from "./fanout";
+import { meterWindow } from "./window-cpu";
 import { KNEE_P99_LIMIT_MS, KneeStep, kneeOf, stepFailures } from "./knee-steps";
 import type { Column, Metrics, RunContext, RunOutput, Scenario } from "./scenario";
 
@@ -138,11 +139,7 @@ async function measureStep(
   const fromUs = t0Us + Math.round(params.warmupS * 1e6);
   const untilUs = t0Us + Math.round(params.stepS * 1e6);
   pool.arm({ t0Us, fromUs, untilUs, fresh: true });
-  const server = cpuMeter(target.serverPids);
-  const generator = cpuMeter([process.pid, ...pool.pids]);
-  const helpers = cpuMeter(target.helperPids);
-  const machine = machineMeter();
-  const window = measureWindow(fromUs, untilUs, [server, generator, helpers, machine]);
+  const window = meterWindow(target, [process.pid, ...pool.pids], fromUs, untilUs);
   const outcome = await runOpenLoop({
     send: sender.send,
     channel: CHANNEL,
@@ -153,7 +150,7 @@ async function measureStep(
     padBytes: params.padBytes,
     maxInFlight: MAX_PENDING_PUBLISHES,
   });
-  const [serverCpu, generatorCpu, helperCpu, machineCpu] = await window;
+  const { server: serverCpu, generator: generatorCpu, otherPct } = await window;
   const rss = target.serverPids.reduce((sum, pid) => sum + (rssBytes(pid) ?? 0), 0);
   const expected = outcome.accepted * params.subscribers;
   await waitForDeliveries(pool, expected, params.drainMs);
@@ -175,7 +172,7 @@ async function measureStep(
     serverCpuPct: serverCpu.percent,
     cpuUsPerDelivery: report.windowReceived > 0 ? serverCpu.cpuUs / report.windowReceived : 0,
     genCpuPct: generatorCpu.percent,
-    otherCpuPct: Math.max(0, machineCpu.percent - serverCpu.percent - generatorCpu.percent - helperCpu.percent),
+    otherCpuPct: otherPct,
     answerP99Ms: outcome.answer.p99 / 1000,
     rssMb: rss / 1e6,
   };

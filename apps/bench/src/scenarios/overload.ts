@@ -2,12 +2,12 @@ import { nowUs } from "../load/clock";
 import { runOpenLoop } from "../load/open-loop";
 import { DEFAULT_PAD_BYTES } from "../load/payload";
 import { phasedSchedule } from "../load/schedule";
-import { cpuMeter, machineMeter } from "../proc/proc-stats";
 import { peakBetween, rssTimeline } from "../proc/rss-timeline";
 import { serverAlive } from "../proc/server-alive";
 import type { RunningTarget } from "../targets/target";
 import { connectRoom, MAX_PENDING_PUBLISHES, RoomLoad } from "./connected-room";
-import { CHANNEL, EVENT, measureWindow, waitForDeliveries } from "./fanout";
+import { CHANNEL, EVENT, waitForDeliveries } from "./fanout";
+import { meterWindow } from "./window-cpu";
 import { outcomeTally, RECOVERY_P99_LIMIT_MS, recoverySeconds } from "./overload-verdict";
 import type { Column, Metrics, RunContext, RunOutput, Scenario } from "./scenario";
 
@@ -154,11 +154,7 @@ async function measureOverload(target: RunningTarget, params: OverloadParams, co
       perSecondHistograms: true,
     });
     const rss = rssTimeline(target.serverPids, 200);
-    const server = cpuMeter(target.serverPids);
-    const generator = cpuMeter([process.pid, ...pool.pids]);
-    const helpers = cpuMeter(target.helperPids);
-    const machine = machineMeter();
-    const window = measureWindow(overloadFromUs, overloadUntilUs, [server, generator, helpers, machine]);
+    const window = meterWindow(target, [process.pid, ...pool.pids], overloadFromUs, overloadUntilUs);
     const tally = outcomeTally(3, schedule.phaseOf);
     const outcome = await runOpenLoop({
       send: sender.send,
@@ -169,7 +165,7 @@ async function measureOverload(target: RunningTarget, params: OverloadParams, co
       maxInFlight: MAX_PENDING_PUBLISHES,
       onOutcome: tally.record,
     });
-    const [serverCpu, generatorCpu, helperCpu, machineCpu] = await window;
+    const { server: serverCpu, generator: generatorCpu, helpers: helperCpu, otherPct } = await window;
     const expected = outcome.accepted * params.subscribers;
     await waitForDeliveries(pool, expected, params.drainMs);
     const samples = rss.stop();
@@ -225,7 +221,7 @@ async function measureOverload(target: RunningTarget, params: OverloadParams, co
       serverCpuPct: serverCpu.percent,
       genCpuPct: generatorCpu.percent,
       helperCpuPct: helperCpu.percent,
-      otherCpuPct: Math.max(0, machineCpu.percent - serverCpu.percent - generatorCpu.percent - helperCpu.percent),
+      otherCpuPct: otherPct,
       maxSendLagMs: outcome.maxSendLagUs / 1000,
       answerP99Ms: outcome.answer.p99 / 1000,
     };

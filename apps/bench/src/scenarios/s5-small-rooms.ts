@@ -7,7 +7,7 @@ import { evenSchedule } from "../load/schedule";
 import { cpuMeter, machineMeter, rssBytes } from "../proc/proc-stats";
 import { sleep } from "../targets/http-get";
 import type { RunningTarget, TargetName, TargetNode } from "../targets/target";
-import { EVENT, FANOUT_COLUMNS, GENERATOR_LIMIT_PCT, waitForDeliveries } from "./fanout";
+import { deliveryFigures, EVENT, FANOUT_COLUMNS, GENERATOR_LIMIT_PCT, waitForDeliveries } from "./fanout";
 import { bytesDelta, redisBytesByPid } from "./s5-redis-traffic";
 import { clientPlacements, ingressNode, layoutTally, RoomLayout, roomChannel, roomOfEvent } from "./s5-rooms";
 import type { Column, Metrics, RunContext, RunOutput, Scenario } from "./scenario";
@@ -208,24 +208,8 @@ export async function measureSmallRooms(
     const ms = (us: number): number => us / 1000;
     const metrics: Metrics = {
       nodes: nodes.length,
-      subscribers: report.connections,
-      published: outcome.published,
-      accepted: outcome.accepted,
-      expected,
-      delivered: report.received,
-      loss: Math.max(0, expected - report.received),
-      lossPct: expected > 0 ? (100 * Math.max(0, expected - report.received)) / expected : 0,
+      ...deliveryFigures(report, outcome, expected, windowS),
       extra: Math.max(0, report.received - expected),
-      outOfOrder: report.outOfOrder,
-      dropped: report.dropped,
-      minPerSubscriber: report.minPerConnection,
-      maxPerSubscriber: report.maxPerConnection,
-      deliveredPerS: report.windowReceived / windowS,
-      p50Ms: ms(report.latency.p50),
-      p90Ms: ms(report.latency.p90),
-      p99Ms: ms(report.latency.p99),
-      p999Ms: ms(report.latency.p999),
-      maxMs: ms(report.latency.max),
       serverCpuPct: allCpu.percent,
       cpuUsPerDelivery: report.windowReceived > 0 ? allCpu.cpuUs / report.windowReceived : 0,
       redisCpuPct: redisCpuRead.percent,

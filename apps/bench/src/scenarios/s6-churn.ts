@@ -4,9 +4,10 @@ import { mergeHistograms, percentiles } from "../load/histogram";
 import { createSender } from "../load/ingress-sender";
 import { runOpenLoop } from "../load/open-loop";
 import { DEFAULT_PAD_BYTES } from "../load/payload";
-import { cpuMeter, machineMeter, rssBytes } from "../proc/proc-stats";
+import { rssBytes } from "../proc/proc-stats";
 import type { RunningTarget } from "../targets/target";
-import { CHANNEL, EVENT, GENERATOR_LIMIT_PCT, measureWindow, rssPeakSampler, waitForDeliveries } from "./fanout";
+import { CHANNEL, EVENT, GENERATOR_LIMIT_PCT, rssPeakSampler, waitForDeliveries } from "./fanout";
+import { meterWindow } from "./window-cpu";
 import type { Column, Metrics, RunContext, RunOutput, Scenario } from "./scenario";
 
 export interface ChurnParams {
@@ -94,11 +95,7 @@ async function measureChurn(target: RunningTarget, params: ChurnParams, context:
     const untilUs = t0Us + Math.round(params.durationS * 1e6);
     pool.arm({ t0Us, fromUs, untilUs });
     const peakRss = rssPeakSampler(target.serverPids);
-    const server = cpuMeter(target.serverPids);
-    const generator = cpuMeter([process.pid, ...pool.pids, ...churner.pids]);
-    const helpers = cpuMeter(target.helperPids);
-    const machine = machineMeter();
-    const window = measureWindow(fromUs, untilUs, [server, generator, helpers, machine]);
+    const window = meterWindow(target, [process.pid, ...pool.pids, ...churner.pids], fromUs, untilUs);
     const churn = churner.churn(
       { type: "churn", spec, firstUserId: 1_000_000, rate: params.churnRate, startUs: fromUs, untilUs },
       (params.durationS + 30) * 1000,
@@ -112,7 +109,7 @@ async function measureChurn(target: RunningTarget, params: ChurnParams, context:
       t0Us,
       padBytes: DEFAULT_PAD_BYTES,
     });
-    const [serverCpu, generatorCpu, helperCpu, machineCpu] = await window;
+    const { server: serverCpu, generator: generatorCpu, helpers: helperCpu, otherPct } = await window;
     const rss = target.serverPids.reduce((sum, pid) => sum + (rssBytes(pid) ?? 0), 0);
     const churned = await churn;
     const expected = outcome.accepted * params.held;
@@ -145,7 +142,7 @@ async function measureChurn(target: RunningTarget, params: ChurnParams, context:
       peakRssMb: peakRssBytes / 1e6,
       genCpuPct: generatorCpu.percent,
       helperCpuPct: helperCpu.percent,
-      otherCpuPct: Math.max(0, machineCpu.percent - serverCpu.percent - generatorCpu.percent - helperCpu.percent),
+      otherCpuPct: otherPct,
     };
     return { metrics };
   } finally {
