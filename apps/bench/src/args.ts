@@ -2,7 +2,6 @@ import { parseArgs } from "node:util";
 import { DEFAULT_RESULTS_DIR } from "./paths";
 import type { FanoutParams } from "./scenarios/fanout";
 import { MEMORY_DEFAULTS, memoryScenario } from "./scenarios/memory";
-import { NOT_YET } from "./scenarios/not-yet";
 import { QUICK_DEFAULTS, quickScenario } from "./scenarios/quick";
 import { S1_DEFAULTS, s1Scenario } from "./scenarios/s1-fanout";
 import { S2_DEFAULTS, s2Scenario } from "./scenarios/s2-bursts";
@@ -41,7 +40,7 @@ scenarios
           loss of accepted events, recovery time to p99 ≤ 15 ms                                (T6)
   mem     memory per idle subscribed connection, after full GC         (T5)
   quick   ≤ 30 s smoke run: every target delivers every event, 1 run
-${NOT_YET.length > 0 ? `  (${NOT_YET.join(", ")}: not implemented yet, see src/scenarios/not-yet.ts)\n` : ""}
+
 options
   --target ours|bare|echo|ws|ours-cluster|bare-cluster|ours-base
                                repeat or comma-separate; default the first four (s4, s5: ours-cluster,
@@ -206,8 +205,6 @@ export function parseCli(argv: string[]): CliOptions {
       levels,
       workers: number(values.workers, MEMORY_DEFAULTS.workers, "workers"),
     });
-  } else if (NOT_YET.includes(name)) {
-    throw new UsageError(`${name} is not implemented yet (see apps/bench/src/scenarios/not-yet.ts)`);
   } else throw new UsageError(`unknown scenario "${name}"\n\n${USAGE}`);
 
   // --nodes sizes the cluster targets of any scenario (S5 has already taken it as its own parameter).
