@@ -109,7 +109,7 @@ describe("what a connection keeps after its handshake (memory per connection)", 
     expect(await request(second, "unsubscribe", { thread_id: 1 })).toEqual({ ok: true });
   });
 
-  it("still delivers acknowledgements the server asks for (socket.acks is made on first use)", async () => {
+  it("still delivers acknowledgements the server asks for", async () => {
     const node = await startNode();
     const client = await connected(node.url, { auth: { token: tokenFor(9) } });
     client.on("ping?", (n: number, ack: (answer: number) => void) => ack(n + 1));

@@ -9,16 +9,22 @@ async function send(node: TestNode, count: number, from = 0, to: object = { to: 
   }
 }
 
+/** User 1 subscribes to the thread, receives `count` events, and goes away: what it saw, with offsets. */
+async function seenThenGone(node: TestNode, threadId: number, count: number) {
+  const first = await connected(node.url, { auth: { token: tokenFor(1) } });
+  await request(first, "subscribe", { thread_id: threadId });
+  const seen = record(first);
+  await send(node, count, 0, { to: "thread", thread_id: threadId });
+  await until(() => seen.length === count);
+  first.disconnect();
+  return seen;
+}
+
 describe("recovery by offsets", () => {
   it("replays exactly the 20 events missed while disconnected, in order, without duplicates", async () => {
     const node = await startNode();
-    const first = await connected(node.url, { auth: { token: tokenFor(1) } });
-    await request(first, "subscribe", { thread_id: 7 });
-    const seen = record(first);
-    await send(node, 3);
-    await until(() => seen.length === 3);
+    const seen = await seenThenGone(node, 7, 3);
     const lastOffset = seen[2].meta!.offset;
-    first.disconnect();
 
     await send(node, 20, 3);
     const again = await connected(node.url, { auth: { token: tokenFor(1) } });
@@ -33,12 +39,7 @@ describe("recovery by offsets", () => {
 
   it("says recovered:false when the gap is older than HISTORY_SIZE", async () => {
     const node = await startNode({ HISTORY_SIZE: "5" });
-    const first = await connected(node.url, { auth: { token: tokenFor(1) } });
-    await request(first, "subscribe", { thread_id: 7 });
-    const seen = record(first);
-    await send(node, 1);
-    await until(() => seen.length === 1);
-    first.disconnect();
+    const seen = await seenThenGone(node, 7, 1);
     await send(node, 20, 1);
     const again = await connected(node.url, { auth: { token: tokenFor(1) } });
     const got = record(again);
@@ -89,12 +90,7 @@ describe("recovery by offsets", () => {
       expect(config.historySize).toBe(100);
       return { ...state, history: { since: slowSince } };
     });
-    const first = await connected(node.url, { auth: { token: tokenFor(1) } });
-    await request(first, "subscribe", { thread_id: 9 });
-    const seen = record(first);
-    await send(node, 1, 0, { to: "thread", thread_id: 9 });
-    await until(() => seen.length === 1);
-    first.disconnect();
+    const seen = await seenThenGone(node, 9, 1);
     await send(node, 10, 1, { to: "thread", thread_id: 9 });
 
     const again = await connected(node.url, { auth: { token: tokenFor(1) } });
@@ -143,12 +139,7 @@ describe("recovery by offsets", () => {
       };
       return { ...state, broadcaster: lagging };
     });
-    const first = await connected(node.url, { auth: { token: tokenFor(1) } });
-    await request(first, "subscribe", { thread_id: 9 });
-    const seen = record(first);
-    await send(node, 1, 0, { to: "thread", thread_id: 9 });
-    await until(() => seen.length === 1);
-    first.disconnect();
+    const seen = await seenThenGone(node, 9, 1);
 
     const again = await connected(node.url, { auth: { token: tokenFor(1) } });
     const got = record(again);

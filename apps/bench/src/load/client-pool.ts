@@ -12,20 +12,14 @@ import type {
   WorkerReport,
 } from "./worker-messages";
 
-export interface PoolReport {
-  connections: number;
-  received: number;
-  windowReceived: number;
-  minPerConnection: number;
-  maxPerConnection: number;
-  outOfOrder: number;
-  dropped: number;
-  slowConnections: number;
-  slowClosed: number;
+/** The workers' reports merged: the counts summed, the histograms decoded into percentiles. */
+export interface PoolReport extends Omit<
+  WorkerReport,
+  "type" | "bytes" | "latency" | "sendLatency" | "perSecondLatency"
+> {
   avgPacketBytes: number;
   latency: Percentiles;
   sendLatency: Percentiles;
-  perSecondMaxUs: number[];
   /** With `perSecondHistograms` armed: latency percentiles (µs) of the events due in each second since t0. */
   perSecond?: Percentiles[];
 }

@@ -15,8 +15,6 @@ import type { RealtimeSocket } from "./types";
  *   which does nothing (the transport's own error listener takes over).
  * - `socket.handshake` holds the headers, the query and `auth`: the JWT, which must not stay in
  *   memory after it was verified anyway (and with `ALLOW_QUERY_TOKEN`, the url and query hold it).
- * - `socket.acks`, a Map for the acknowledgements of server-to-client emits, which this server
- *   never asks for: made on first use instead (`LazyAcks`).
  *
  * Dropping them saved ~2 KB of heap per idle connection. Called on `connection`, after the auth
  * middleware and after `auth.since` was read; `releaseUpgradeRequest` again when a polling session
@@ -31,44 +29,6 @@ export function trimConnection(socket: RealtimeSocket, path: string): void {
   handshake.query = EMPTY as typeof handshake.query;
   handshake.auth = EMPTY;
   handshake.url = path;
-  const internals = socket as unknown as { acks: unknown };
-  if (internals.acks instanceof Map && internals.acks.size === 0) internals.acks = new LazyAcks();
-}
-
-type Ack = (...args: unknown[]) => void;
-
-/** What Socket.IO 4 does with `socket.acks` (socket.js, broadcast-operator.js): get, set, delete. */
-export class LazyAcks {
-  private map: Map<number, Ack> | undefined;
-
-  get size(): number {
-    return this.map?.size ?? 0;
-  }
-
-  get(id: number): Ack | undefined {
-    return this.map?.get(id);
-  }
-
-  has(id: number): boolean {
-    return this.map?.has(id) ?? false;
-  }
-
-  set(id: number, ack: Ack): this {
-    (this.map ??= new Map()).set(id, ack);
-    return this;
-  }
-
-  delete(id: number): boolean {
-    return this.map?.delete(id) ?? false;
-  }
-
-  clear(): void {
-    this.map?.clear();
-  }
-
-  forEach(callback: (ack: Ack, id: number) => void): void {
-    this.map?.forEach((ack, id) => callback(ack, id));
-  }
 }
 
 const EMPTY: Record<string, never> = Object.freeze({});
