@@ -3,9 +3,12 @@ import type { AddressInfo } from "node:net";
 import { createApiKeyVerifier } from "./auth/api-key-verifier";
 import { createJwtTokenVerifier } from "./auth/jwt-token-verifier";
 import { createLaravelChannelAuthorizer } from "./auth/laravel-channel-authorizer";
+import { createLaravelBroadcastAuthorizer } from "./auth/laravel-broadcast-authorizer";
+import { ChannelPresence } from "./core/channel-presence";
+import { parseLaravelMessage } from "./core/laravel-message";
 import type { Config } from "./config/schema";
 import { publicChannels } from "./core/channel-access";
-import { systemClock, Clock, ChannelAuthorizer, PresenceNotifier } from "./core/ports";
+import { systemClock, BroadcastAuthorizer, Clock, ChannelAuthorizer, PresenceNotifier } from "./core/ports";
 import { PresenceService } from "./core/presence-service";
 import { Publisher } from "./core/publisher";
 import { createHttpApp } from "./http/create-http-app";
@@ -64,6 +67,14 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     broadcaster: state.broadcaster,
     idempotencyTtlS: config.idempotencyTtlS,
   });
+  const channelPresence = new ChannelPresence({
+    members: state.channelMembers,
+    broadcaster: state.broadcaster,
+    clock,
+    graceMs: config.presenceGraceMs,
+    onError: (error) => logger.error("presence channel sweep failed", errorDetail(error)),
+  });
+  const broadcastAuth = createBroadcastAuthorizer(config, clock);
 
   // Socket.IO takes over the request listeners present when it attaches, forwarding what is not
   // its own; so Koa must be registered first, through this indirection (Koa is built below).
@@ -76,6 +87,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     adapter: state.adapter,
     isDraining: () => draining,
     presence: presenceService,
+    keepCookie: broadcastAuth !== undefined,
     auth: {
       verifier,
       allowGuests: config.allowGuests,
@@ -95,6 +107,16 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       metrics,
       logger,
       maxSubscriptions: config.maxSubscriptions,
+      ...(config.echoCompat
+        ? {
+            echo: {
+              presence: channelPresence,
+              ...(broadcastAuth ? { broadcastAuth } : {}),
+              signal: (message) => state.broadcaster.signal(message),
+              maxPayloadBytes: config.maxPayloadBytes,
+            },
+          }
+        : {}),
     }),
   });
   state.broadcaster.onMessage(context.delivery.deliver);
@@ -138,6 +160,23 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
 
   let guard: { stop(): void } | undefined;
 
+  /** One message of Laravel's RedisBroadcaster, taken in by this node alone: published like an API broadcast. */
+  function takeLaravelMessage(channel: string, payload: string): void {
+    const command = parseLaravelMessage(channel, payload, config.maxPayloadBytes);
+    if ("problem" in command) {
+      metrics.broadcasts.inc({ target: "laravel_redis", outcome: "rejected" });
+      logger.warn("laravel redis message dropped", { problem: command.problem, bytes: payload.length });
+      return;
+    }
+    publisher.publish(command).then(
+      () => metrics.broadcasts.inc({ target: "laravel_redis", outcome: "accepted" }),
+      (error: unknown) => {
+        metrics.broadcasts.inc({ target: "laravel_redis", outcome: "unavailable" });
+        logger.error("laravel redis message lost", { event: command.event, ...errorDetail(error) });
+      },
+    );
+  }
+
   return {
     io,
     httpServer,
@@ -147,6 +186,8 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
         httpServer.listen(config.port, config.host, () => resolve());
       });
       presenceService.start();
+      channelPresence.start();
+      await state.laravelInbox?.start((channel, payload) => takeLaravelMessage(channel, payload));
       guard = startSlowConsumerGuard(io, (socket) => {
         logger.warn("slow consumer cut off", { socket: socket.id });
         metrics.disconnections.inc({ reason: "slow_consumer" });
@@ -160,6 +201,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       await drainSockets(io, deadline);
       guard?.stop();
       presenceService.stop();
+      channelPresence.stop();
       await closeHttp(httpServer, io);
       await notifier.close();
       await state.close();
@@ -197,6 +239,12 @@ function createNotifier(config: Config, logger: Logger, metrics: RealtimeMetrics
         logger.warn("presence webhook failed", { event: transition.event, user_id: transition.user_id, detail });
     },
   });
+}
+
+/** Laravel's `/broadcasting/auth` for Echo's private-/presence- channels (ECHO_COMPAT, CHANNEL_AUTH=laravel). */
+function createBroadcastAuthorizer(config: Config, clock: Clock): BroadcastAuthorizer | undefined {
+  if (!config.echoCompat || config.channelAuth !== "laravel" || !config.laravelApiUrl) return undefined;
+  return createLaravelBroadcastAuthorizer({ laravelApiUrl: config.laravelApiUrl, clock });
 }
 
 function createAuthorizer(config: Config, clock: Clock): ChannelAuthorizer {

@@ -5,12 +5,15 @@ import { MemoryRateLimiter } from "../src/state/memory-rate-limiter";
 import { historyContract } from "./contracts/history.contract";
 import { idempotentPublishContract } from "./contracts/idempotent-publish.contract";
 import { presenceStoreContract } from "./contracts/presence-store.contract";
+import { channelMembersContract } from "./contracts/channel-members.contract";
+import { MemoryChannelMembers } from "../src/presence/memory-channel-members";
 import { rateLimiterContract } from "./contracts/rate-limiter.contract";
 
 /** A clock the tests move by hand. */
 const clock = { time: 1_700_000_000_000, now: () => clock.time };
 
 presenceStoreContract("memory", () => new MemoryPresenceStore());
+channelMembersContract("memory", () => new MemoryChannelMembers());
 rateLimiterContract("memory", () => new MemoryRateLimiter(clock));
 historyContract("memory", (size) => {
   const history = new MemoryHistory({ size, ttlS: 600, clock });

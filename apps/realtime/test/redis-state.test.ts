@@ -8,6 +8,8 @@ import { RedisRateLimiter } from "../src/state/redis-rate-limiter";
 import { historyContract } from "./contracts/history.contract";
 import { idempotentPublishContract } from "./contracts/idempotent-publish.contract";
 import { presenceStoreContract } from "./contracts/presence-store.contract";
+import { channelMembersContract } from "./contracts/channel-members.contract";
+import { RedisChannelMembers } from "../src/presence/redis-channel-members";
 import { rateLimiterContract } from "./contracts/rate-limiter.contract";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
 
@@ -37,6 +39,18 @@ presenceStoreContract(
   "redis",
   () =>
     new RedisPresenceStore({
+      redis: connect(),
+      prefix: uniquePrefix(),
+      nodeId: "n1",
+      nodeTtlMs: 15000,
+      graceMs: 5000,
+      onError: fail,
+    }),
+);
+channelMembersContract(
+  "redis",
+  () =>
+    new RedisChannelMembers({
       redis: connect(),
       prefix: uniquePrefix(),
       nodeId: "n1",
@@ -215,5 +229,34 @@ describe("redis presence across nodes", () => {
     expect((await store.lookup(["7"])).get("7")).toMatchObject({ online: true, connections: 1 });
     await store.stop();
     await own.stop();
+  });
+});
+
+describe("redis presence channels (Echo) across nodes", () => {
+  it("reaps a dead node's memberships after NODE_TTL_MS: one leave per user left with no socket there", async () => {
+    const prefix = uniquePrefix();
+    const options = { prefix, nodeTtlMs: 1000, graceMs: 500, onError: fail };
+    const clientA = connect();
+    const nodeA = new RedisChannelMembers({ ...options, redis: clientA, nodeId: "a", onError: () => undefined });
+    const nodeB = new RedisChannelMembers({ ...options, redis: connect(), nodeId: "b" });
+    nodeA.startHeartbeat();
+    nodeB.startHeartbeat();
+    const one = { user_id: 1, user_info: { name: "one" } };
+    const two = { user_id: 2, user_info: { name: "two" } };
+    await nodeA.join("presence-chat.1", one, "a1", Date.now());
+    await nodeA.join("presence-chat.1", two, "a2", Date.now());
+    await nodeB.join("presence-chat.1", two, "b2", Date.now());
+    clientA.disconnect(); // A dies without cleanup, like kill -9: its heartbeats stop
+    const start = Date.now();
+    const left = [];
+    while (Date.now() - start < 4000 && left.length === 0) {
+      left.push(...(await nodeB.takeExpired(Date.now())));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(left).toEqual([{ channel: "presence-chat.1", member: one }]);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(options.nodeTtlMs - 400);
+    expect(await nodeB.list("presence-chat.1")).toEqual([two]);
+    await nodeA.stop();
+    await nodeB.stop();
   });
 });

@@ -1,4 +1,5 @@
 import type { AckErrorCode } from "./errors";
+import type { ClientEventRequest, EchoServerEvents } from "./echo";
 
 /** Names a broadcast may not use: Socket.IO gives them a meaning of its own. */
 export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
@@ -10,7 +11,8 @@ export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
   "removeListener",
 ]);
 
-export const EVENT_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Backslashes too: Laravel names a broadcast after its class (`App\\Events\\OrderShipped`) by default. */
+export const EVENT_NAME_PATTERN = /^[A-Za-z0-9_.:\\-]{1,128}$/;
 
 /** Delivery metadata: the second argument of every broadcast event. */
 export interface EventMeta {
@@ -50,13 +52,15 @@ export interface ClientToServerEvents {
     ack: AckCallback<{ count: number; user_ids: string[] }>,
   ) => void;
   "auth:refresh": (request: { token: string }, ack: AckCallback) => void;
+  /** Echo's whisper (no ack). */
+  "client event": (request: ClientEventRequest) => void;
 }
 
 /**
  * Events the server names itself. Broadcasts carry application-defined names with
  * arguments `(data: EventData, meta: EventMeta)`; see `BroadcastListener`.
  */
-export interface ServerToClientEvents {
+export interface ServerToClientEvents extends EchoServerEvents {
   user_online: (change: PresenceChange) => void;
   user_offline: (change: PresenceChange) => void;
   recovery_failed: (info: { channel: string }) => void;

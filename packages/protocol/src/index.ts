@@ -1,3 +1,4 @@
 export * from "./channels";
+export * from "./echo";
 export * from "./errors";
 export * from "./events";

@@ -22,6 +22,8 @@ export interface Config {
   channelAuth: "none" | "laravel";
   allowGuests: boolean;
   allowQueryToken: boolean;
+  echoCompat: boolean;
+  echoRedisPrefix: string[];
   presenceGraceMs: number;
   nodeTtlMs: number;
   historySize: number;
@@ -205,6 +207,25 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     doc: "sockets without a token may connect",
     fallback: false,
     parse: boolean,
+  },
+  echoCompat: {
+    key: "echoCompat",
+    env: "ECHO_COMPAT",
+    doc: "speak Laravel Echo's socket.io dialect and take in Laravel's Redis broadcasts (section 12)",
+    fallback: true,
+    parse: boolean,
+  },
+  echoRedisPrefix: {
+    key: "echoRedisPrefix",
+    env: "ECHO_REDIS_PREFIX",
+    doc: "Laravel's Redis prefixes to PSUBSCRIBE <prefix>* (comma-separated; * matches any app name)",
+    fallback: ["laravel_database_", "laravel-database-"],
+    parse: (raw) => {
+      const prefixes = list(raw) as string[];
+      return prefixes.every((prefix) => /^[A-Za-z0-9_.:*-]{0,100}$/.test(prefix))
+        ? prefixes
+        : { problem: "must be comma-separated prefixes of [A-Za-z0-9_.:*-], e.g. laravel_database_,*-database-" };
+    },
   },
   allowQueryToken: {
     key: "allowQueryToken",

@@ -4,6 +4,7 @@ import {
   RESERVED_EVENT_NAMES,
   ValidationDetail,
   isChannelName,
+  isEchoChannelName,
   normaliseId,
   threadChannel,
   userChannel,
@@ -20,11 +21,15 @@ export interface BroadcastCommand {
   data: EventData;
   /** Idempotency key, from the body's `id` or the `Idempotency-Key` header. */
   id?: string;
+  /** Socket that must not get it (Laravel's `toOthers()`): body `socket_id` or header `X-Socket-ID`. */
+  except?: string;
 }
 
 export const MAX_USER_IDS = 1000;
 export const MAX_BATCH = 100;
 const ID_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/** Socket.IO ids (20 of [A-Za-z0-9_-]), and Pusher-style `1234.5678` ones that Laravel apps may pass on. */
+const SOCKET_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * Validates one broadcast body (seed-compatible) and lists every problem found,
@@ -35,6 +40,7 @@ export function parseBroadcast(
   problems: ValidationDetail[],
   prefix = "",
   idempotencyKey?: string,
+  socketIdHeader?: string,
 ): BroadcastCommand | undefined {
   const before = problems.length;
   const fail = (path: string, message: string): void => void problems.push({ path: prefix + path, message });
@@ -45,7 +51,7 @@ export function parseBroadcast(
 
   const event = body.event;
   if (typeof event !== "string" || !EVENT_NAME_PATTERN.test(event)) {
-    fail("event", "must be 1-64 characters of A-Z a-z 0-9 _ . : -");
+    fail("event", "must be 1-128 characters of A-Z a-z 0-9 _ . : - \\");
   } else if (RESERVED_EVENT_NAMES.has(event)) {
     fail("event", `"${event}" is reserved by Socket.IO`);
   }
@@ -57,6 +63,11 @@ export function parseBroadcast(
     fail(body.id !== undefined ? "id" : "Idempotency-Key", "must be 1-128 printable ASCII characters");
   }
 
+  const except = body.socket_id ?? socketIdHeader;
+  if (except !== undefined && except !== null && (typeof except !== "string" || !SOCKET_ID_PATTERN.test(except))) {
+    fail(body.socket_id !== undefined ? "socket_id" : "X-Socket-ID", "must be a socket id (1-64 of [A-Za-z0-9_.-])");
+  }
+
   const channels = parseTarget(body, fail);
   if (problems.length > before || !channels) return undefined;
   return {
@@ -65,6 +76,7 @@ export function parseBroadcast(
     channels,
     data: body.data as EventData,
     ...(id !== undefined ? { id: id as string } : {}),
+    ...(typeof except === "string" ? { except } : {}),
   };
 }
 
@@ -86,8 +98,12 @@ function parseTarget(
     case "users":
       return parseUserIds(body.user_ids, fail);
     case "channel":
-      if (!isChannelName(body.channel)) {
-        return void fail("channel", "must be <type>.<name>, e.g. forum.3 (letters, digits, _ and -, dot-separated)");
+      // Ours (`forum.3`) or Laravel's (`news`, `private-orders.5`, `presence-chat.1`), for Echo clients.
+      if (!isChannelName(body.channel) && !isEchoChannelName(body.channel)) {
+        return void fail(
+          "channel",
+          "must be a channel name such as forum.3 or private-orders.5 (letters, digits, _ - . : = @)",
+        );
       }
       return [body.channel];
     case "all":

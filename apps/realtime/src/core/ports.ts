@@ -1,4 +1,4 @@
-import type { EventData, EventMeta } from "@mechamap/protocol";
+import type { EchoMember, EventData, EventMeta } from "@mechamap/protocol";
 
 /**
  * The ports through which the core talks to the world. Each has a memory implementation
@@ -11,6 +11,8 @@ export interface ChannelMessage {
   event: string;
   data: EventData;
   meta?: EventMeta;
+  /** A socket id that must not get the message (Laravel's `toOthers()`, a whisper's sender). */
+  except?: string;
 }
 
 export interface MessageDraft {
@@ -18,6 +20,7 @@ export interface MessageDraft {
   event: string;
   data: EventData;
   id: string;
+  except?: string;
 }
 
 /** Receives every message meant for this node's sockets, in channel order. */
@@ -138,6 +141,55 @@ export interface SocketDirectory {
 export interface BackendHealth {
   mode: "embedded" | "redis";
   state(): "ok" | "down";
+}
+
+/** A user's membership of one presence channel (Echo), and what leaving it announces. */
+export interface ChannelMemberLeft {
+  channel: string;
+  member: EchoMember;
+}
+
+/**
+ * Who is in each presence channel (Echo), cluster-wide, counted per user: a user is a member while
+ * at least one of their sockets is in the channel, and for a grace period after the last one left.
+ * Same shape as PresenceStore, one level down (per channel), with the same node heartbeats.
+ */
+export interface ChannelMembers {
+  /** Counts a socket in; true when the user just became a member (not back within the grace). */
+  join(channel: string, member: EchoMember, socketId: string, now: number): Promise<boolean>;
+  /** Counts a socket out; a user left with none stops being a member at `leaveAt` unless one returns. */
+  leave(channel: string, userId: string, socketId: string, leaveAt: number): Promise<void>;
+  /** Memberships whose grace ran out by `now` (also of dead nodes' sockets), each returned once, cluster-wide. */
+  takeExpired(now: number): Promise<ChannelMemberLeft[]>;
+  /** The channel's members, one per user. */
+  list(channel: string): Promise<EchoMember[]>;
+}
+
+/** What a socket brings to Laravel's `/broadcasting/auth` for one channel. */
+export interface BroadcastAuthRequest {
+  userId: string | null;
+  channel: string;
+  socketId: string;
+  /** Echo's `auth.headers` (CSRF token, bearer token) and the handshake's Cookie. */
+  headers: Record<string, string>;
+}
+
+/** Laravel's answer: the HTTP status (200 admits) and, for presence channels, the member. */
+export interface BroadcastAuthAnswer {
+  status: number;
+  member?: EchoMember;
+}
+
+/** Authorizes private-/presence- channels the way Laravel's broadcasters do. */
+export interface BroadcastAuthorizer {
+  authorize(request: BroadcastAuthRequest): Promise<BroadcastAuthAnswer>;
+}
+
+/** Raw messages of Laravel's Redis broadcaster, each handed to exactly one node of the cluster. */
+export interface LaravelInbox {
+  /** Starts taking messages in; `take` gets the channel without Laravel's prefix and the payload text. */
+  start(take: (channel: string, payload: string) => void): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface Clock {

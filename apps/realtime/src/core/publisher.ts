@@ -29,7 +29,14 @@ export class Publisher {
     const { broadcaster, idempotencyTtlS } = this.options;
     const key = command.id;
     const id = key ?? randomUUID();
-    const drafts = command.channels.map((channel) => ({ channel, event: command.event, data: command.data, id }));
+    const except = command.except;
+    const drafts = command.channels.map((channel) => ({
+      channel,
+      event: command.event,
+      data: command.data,
+      id,
+      ...(except ? { except } : {}),
+    }));
     if (key === undefined) return { duplicate: false, ...resultOf(id, await broadcaster.publish(drafts)) };
     const outcome = await broadcaster.publishOnce(key, idempotencyTtlS, drafts);
     // A repeat of a publish still in progress (only an older node can leave one) has no result yet.

@@ -38,7 +38,8 @@ export class MemoryHistory implements History {
     const seq = ++this.seq;
     const meta: EventMeta = { id: draft.id, channel: draft.channel, offset: `${this.epoch}-${seq}`, ts };
     const log = this.logOf(draft.channel, seq);
-    log.entries.push({ seq, ts, message: { channel: draft.channel, event: draft.event, data: draft.data, meta } });
+    const { channel, event, data, except } = draft;
+    log.entries.push({ seq, ts, message: { channel, event, data, meta, ...(except ? { except } : {}) } });
     this.trim(log, ts);
     return meta;
   }

@@ -87,6 +87,8 @@ interface WirePayload {
   e: string;
   d: Record<string, unknown>;
   i?: string;
+  /** The socket that must not get it (toOthers, a whisper's sender). */
+  x?: string;
 }
 
 export interface RedisBroadcasterOptions {
@@ -182,6 +184,7 @@ export class RedisBroadcaster implements Broadcaster, History {
     args.push(once?.key ?? "");
     for (const draft of drafts) {
       const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
+      if (draft.except) payload.x = draft.except;
       keys.push(this.streamKey(draft.channel));
       args.push(draft.channel, JSON.stringify(payload));
     }
@@ -190,6 +193,7 @@ export class RedisBroadcaster implements Broadcaster, History {
 
   async signal(message: ChannelMessage): Promise<void> {
     const payload: WirePayload = { c: message.channel, e: message.event, d: message.data };
+    if (message.except) payload.x = message.except;
     await this.options.commands.publish(this.bus, `-|${JSON.stringify(payload)}`);
   }
 
@@ -220,6 +224,7 @@ export class RedisBroadcaster implements Broadcaster, History {
     }
     const message: ChannelMessage = { channel: payload.c, event: payload.e, data: payload.d };
     if (offset !== "-") message.meta = metaOf(payload.i ?? "", payload.c, offset);
+    if (payload.x) message.except = payload.x;
     for (const sink of this.sinks) sink(message);
   }
 
@@ -236,7 +241,14 @@ export class RedisBroadcaster implements Broadcaster, History {
 
   private decode(id: string, text: string): ChannelMessage {
     const payload = JSON.parse(text) as WirePayload;
-    return { channel: payload.c, event: payload.e, data: payload.d, meta: metaOf(payload.i ?? "", payload.c, id) };
+    const message: ChannelMessage = {
+      channel: payload.c,
+      event: payload.e,
+      data: payload.d,
+      meta: metaOf(payload.i ?? "", payload.c, id),
+    };
+    if (payload.x) message.except = payload.x;
+    return message;
   }
 
   private streamKey(channel: string): string {

@@ -1,10 +1,9 @@
 import type { IncomingMessage } from "node:http";
+import { forbiddenKeyIn } from "../core/forbidden-keys";
 import { RealtimeError, validationFailed } from "../core/realtime-error";
 
 /** Past this many bytes beyond the limit, a body is no longer drained but cut off. */
 const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
-const MAY_HOLD_FORBIDDEN_KEY = /"(__proto__|constructor|prototype)"/;
 
 /**
  * Reads a JSON body of at most `limit` bytes. An oversized body is read to its end (up to a bound)
@@ -28,11 +27,8 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   } catch {
     throw new RealtimeError("invalid_json", "body is not valid JSON");
   }
-  // The scan is only paid for bodies that mention a dangerous key at all.
-  if (MAY_HOLD_FORBIDDEN_KEY.test(text)) {
-    const path = findForbiddenKey(body, "");
-    if (path !== undefined) throw validationFailed([{ path, message: "forbidden key" }]);
-  }
+  const path = forbiddenKeyIn(text, body);
+  if (path !== undefined) throw validationFailed([{ path, message: "forbidden key" }]);
   return body;
 }
 
@@ -76,15 +72,4 @@ function drain(req: IncomingMessage, expected: number): Promise<void> {
     req.on("error", resolve);
     req.resume();
   });
-}
-
-function findForbiddenKey(value: unknown, path: string): string | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  for (const key of Object.keys(value)) {
-    const here = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) return here;
-    const found = findForbiddenKey((value as Record<string, unknown>)[key], here);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }

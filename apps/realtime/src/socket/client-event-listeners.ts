@@ -7,6 +7,9 @@ import { unsubscribe } from "./handlers/unsubscribe";
 import { presenceWatch } from "./handlers/presence-watch";
 import { threadViewers } from "./handlers/thread-viewers";
 import { authRefresh } from "./handlers/auth-refresh";
+import { echoSubscribe } from "./echo/echo-subscribe";
+import { echoUnsubscribe } from "./echo/echo-unsubscribe";
+import { clientEvent } from "./echo/client-event";
 
 type Handler = (context: SocketContext, socket: RealtimeSocket, request: unknown) => Promise<object>;
 type Listener = (this: RealtimeSocket, request: unknown, maybeAck?: unknown) => void;
@@ -37,8 +40,11 @@ function withinBudget(socket: RealtimeSocket, rate: number): boolean {
  * anything else is logged and answered `internal`.
  */
 export function createClientEventListeners(context: SocketContext, eventRate: number): Array<[string, Listener]> {
-  return Object.entries(HANDLERS).map(([event, handler]) => {
+  const listeners = Object.entries(HANDLERS).map(([event, handler]): [string, Listener] => {
     const listener: Listener = function (request, maybeAck) {
+      if (context.echo && (event === "subscribe" || event === "unsubscribe") && isEchoRequest(request)) {
+        return onEchoRequest(context, this, event, request, eventRate);
+      }
       const ack = typeof maybeAck === "function" ? (maybeAck as (answer: Ack) => void) : () => undefined;
       if (!withinBudget(this, eventRate)) {
         context.metrics.rateLimited.inc({ scope: "socket" });
@@ -56,4 +62,47 @@ export function createClientEventListeners(context: SocketContext, eventRate: nu
     };
     return [event, listener];
   });
+  if (context.echo) listeners.push(["client event", createWhisperListener(context, eventRate)]);
+  return listeners;
+}
+
+/** Echo sends `subscribe` / `unsubscribe` with an `auth` key (always) and no ack: that marks its dialect. */
+function isEchoRequest(request: unknown): request is { channel?: unknown; auth?: unknown } {
+  return typeof request === "object" && request !== null && "auth" in request;
+}
+
+/**
+ * From its first Echo-shaped request on, a socket gets broadcasts as Echo expects them, `(channel,
+ * data)` (local-delivery.ts). Refusals are `subscription_error (channel, status)` events, not acks.
+ */
+function onEchoRequest(
+  context: SocketContext,
+  socket: RealtimeSocket,
+  event: "subscribe" | "unsubscribe",
+  request: { channel?: unknown; auth?: unknown },
+  eventRate: number,
+): void {
+  const echo = context.echo!;
+  socket.data.echo = true;
+  if (!withinBudget(socket, eventRate)) {
+    context.metrics.rateLimited.inc({ scope: "socket" });
+    if (event === "subscribe" && typeof request.channel === "string") {
+      socket.emit("subscription_error", request.channel, 429);
+    }
+    return;
+  }
+  const done =
+    event === "subscribe" ? echoSubscribe(context, echo, socket, request) : echoUnsubscribe(echo, socket, request);
+  done.catch((error: unknown) => context.logger.error("echo client event failed", { event, ...errorDetail(error) }));
+}
+
+/** `client event` (Echo's whisper): rate-limited like every client event, then relayed cluster-wide. */
+function createWhisperListener(context: SocketContext, eventRate: number): Listener {
+  const echo = context.echo!;
+  return function (request) {
+    if (!withinBudget(this, eventRate)) return void context.metrics.rateLimited.inc({ scope: "socket" });
+    clientEvent(echo, this, request).catch((error: unknown) =>
+      context.logger.error("whisper failed", errorDetail(error)),
+    );
+  };
 }

@@ -1,6 +1,13 @@
 import type { AckErrorCode } from "@mechamap/protocol";
 import type { TokenVerifier } from "../auth/jwt-token-verifier";
-import type { ChannelAuthorizer, PresenceStore, SocketDirectory } from "../core/ports";
+import type { ChannelPresence } from "../core/channel-presence";
+import type {
+  BroadcastAuthorizer,
+  ChannelAuthorizer,
+  ChannelMessage,
+  PresenceStore,
+  SocketDirectory,
+} from "../core/ports";
 import type { RealtimeMetrics } from "../observability/metrics";
 import type { Logger } from "../observability/logger";
 import type { LocalDelivery } from "./local-delivery";
@@ -15,6 +22,18 @@ export interface SocketContext {
   metrics: RealtimeMetrics;
   logger: Logger;
   maxSubscriptions: number;
+  /** Laravel Echo's dialect; absent with ECHO_COMPAT=false. */
+  echo?: EchoContext;
+}
+
+/** What Echo's `subscribe`, `unsubscribe` and `client event` need. */
+export interface EchoContext {
+  presence: ChannelPresence;
+  /** Laravel's `/broadcasting/auth`; absent unless CHANNEL_AUTH=laravel: private-/presence- are then refused. */
+  broadcastAuth?: BroadcastAuthorizer;
+  /** Ephemeral publish to every node (whispers). */
+  signal(message: ChannelMessage): Promise<void>;
+  maxPayloadBytes: number;
 }
 
 /** A refusal that becomes `{ok:false,error:code}` in the ack. */

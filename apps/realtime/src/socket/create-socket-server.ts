@@ -11,6 +11,7 @@ import { createClientEventListeners } from "./client-event-listeners";
 import { SharedListeners } from "./shared-listeners";
 import { cancelExpiry, scheduleExpiry } from "./token-expiry";
 import { releaseUpgradeRequest, trimConnection } from "./trim-connection";
+import { leavePresence } from "./echo/echo-unsubscribe";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
 export interface SocketServerOptions {
@@ -24,6 +25,8 @@ export interface SocketServerOptions {
   /** Called once the server exists, to build what needs it (delivery, directory). */
   buildContext: (io: RealtimeServer) => SocketContext;
   presence: PresenceService;
+  /** Keep the handshake's Cookie for Laravel's `/broadcasting/auth` (Echo with CHANNEL_AUTH=laravel). */
+  keepCookie: boolean;
 }
 
 /** Socket.IO on the given HTTP server: authentication, the user's channel, presence, client events. */
@@ -87,6 +90,8 @@ function onConnection(
     joining.set(socket.id, joined);
   }
   const since = (socket.handshake.auth as { since?: unknown } | undefined)?.since;
+  const cookie = options.keepCookie ? socket.handshake.headers.cookie : undefined;
+  if (cookie) socket.data.cookie = cookie;
   // From here on the handshake (and the token in it) is gone: trim-connection.ts.
   trimConnection(socket, `${SOCKET_PATH}/`);
   void recoverFromHandshake(context, socket, since);
@@ -103,6 +108,11 @@ function createDisconnectListener(
     metrics.connectedSockets.dec();
     metrics.disconnections.inc({ reason: reason.replace(/ /g, "_") });
     cancelExpiry(this);
+    if (context.echo && this.data.presenceChannels) {
+      leavePresence(context.echo, this).catch((error: unknown) =>
+        logger.error("presence channel leave failed", errorDetail(error)),
+      );
+    }
     const { userId } = this.data;
     if (userId === null) return;
     const socketId = this.id;

@@ -1,4 +1,4 @@
-import { ALL_CHANNEL, isChannelName } from "@mechamap/protocol";
+import { ALL_CHANNEL, isChannelName, isEchoChannelName } from "@mechamap/protocol";
 import type { ChannelMessage, History, Replay } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
 import { encodeBroadcast, EncodedBroadcast, FrameWriter } from "./frame-writer";
@@ -86,7 +86,9 @@ export class LocalDelivery {
    */
   async catchUp(sinceMs: number): Promise<void> {
     const rooms = this.io.of("/").adapter.rooms;
-    const channels = [...rooms.keys()].filter((room) => isChannelName(room) && !room.startsWith("presence."));
+    const channels = [...rooms.keys()].filter(
+      (room) => (isChannelName(room) || isEchoChannelName(room)) && !room.startsWith("presence."),
+    );
     if (this.io.of("/").sockets.size > 0) channels.push(ALL_CHANNEL);
     await Promise.all(
       channels.map((channel) => {
@@ -141,17 +143,28 @@ export class LocalDelivery {
     });
   }
 
-  /** Encodes the message once (only if anyone is there) and writes it to each of these sockets still here. */
+  /**
+   * Encodes the message once per dialect (only if anyone speaks it) and writes it to each of these
+   * sockets still here, but `message.except`. Our sockets get `(data, meta)`; sockets that speak
+   * Laravel Echo (`socket.data.echo`, set by their first Echo-shaped subscribe) get `(channel, data)`.
+   */
   private send(socketIds: Iterable<string>, message: ChannelMessage, skip?: Set<string>): WriteCounts {
     const sockets = this.io.of("/").sockets;
     let direct = 0;
     let queued = 0;
     let encoded: EncodedBroadcast | undefined;
+    let echoEncoded: EncodedBroadcast | undefined;
     for (const id of socketIds) {
-      const socket = skip?.has(id) ? undefined : sockets.get(id);
+      const socket = skip?.has(id) || id === message.except ? undefined : sockets.get(id);
       if (!socket) continue;
-      encoded ??= encodeBroadcast(message.event, message.meta ? [message.data, message.meta] : [message.data]);
-      if (this.writer.write(socket.conn, encoded)) direct++;
+      let frame: EncodedBroadcast;
+      if (socket.data.echo) frame = echoEncoded ??= encodeBroadcast(message.event, [message.channel, message.data]);
+      else
+        frame = encoded ??= encodeBroadcast(
+          message.event,
+          message.meta ? [message.data, message.meta] : [message.data],
+        );
+      if (this.writer.write(socket.conn, frame)) direct++;
       else queued++;
     }
     return { direct, queued };

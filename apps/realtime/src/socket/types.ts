@@ -10,6 +10,12 @@ export interface SocketData {
   subscriptions?: Set<string>;
   /** Users this socket watches through `presence:watch`; made on first use. */
   watching?: Set<string>;
+  /** True once the socket spoke Laravel Echo's dialect (an Echo-shaped subscribe): broadcasts go as `(channel, data)`. */
+  echo?: true;
+  /** The handshake's Cookie, kept (only with Echo and CHANNEL_AUTH=laravel) for Laravel's `/broadcasting/auth`. */
+  cookie?: string;
+  /** Presence channels (Echo) this socket is a member of: the member's user id and the join in flight. */
+  presenceChannels?: Map<string, { userId: string; joined: Promise<unknown> }>;
   /** Client-event rate limit state; made on first use. */
   eventBudget?: { tokens: number; at: number };
 }

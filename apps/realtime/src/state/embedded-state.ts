@@ -1,6 +1,7 @@
 import type { Clock } from "../core/ports";
 import { MemoryHistory } from "../history/memory-history";
 import { MemoryPresenceStore } from "../presence/memory-presence-store";
+import { MemoryChannelMembers } from "../presence/memory-channel-members";
 import { MemoryBroadcaster } from "./memory-broadcaster";
 import { MemoryRateLimiter } from "./memory-rate-limiter";
 import type { SharedState } from "./shared-state";
@@ -21,6 +22,7 @@ export function createEmbeddedState(options: EmbeddedStateOptions): SharedState 
     broadcaster: new MemoryBroadcaster(history, clock),
     history,
     presence: new MemoryPresenceStore(),
+    channelMembers: new MemoryChannelMembers(),
     rateLimiter: new MemoryRateLimiter(clock),
     health: { mode: "embedded", state: () => "ok" },
     close: async () => clearInterval(sweeper),

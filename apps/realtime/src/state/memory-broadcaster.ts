@@ -61,7 +61,8 @@ export class MemoryBroadcaster implements Broadcaster {
   private append(drafts: MessageDraft[]): EventMeta[] {
     return drafts.map((draft) => {
       const meta = this.history.append(draft);
-      this.deliver({ channel: draft.channel, event: draft.event, data: draft.data, meta });
+      const { channel, event, data, except } = draft;
+      this.deliver({ channel, event, data, meta, ...(except ? { except } : {}) });
       return meta;
     });
   }

@@ -3,6 +3,8 @@ import type { Config } from "../config/schema";
 import { createRedisConnections, whenReady } from "../cluster/redis-connections";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
+import { RedisChannelMembers } from "../presence/redis-channel-members";
+import { RedisLaravelInbox } from "../ingest/redis-laravel-inbox";
 import { RedisRateLimiter } from "./redis-rate-limiter";
 import type { SharedState } from "./shared-state";
 
@@ -22,6 +24,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
   const state = createRedisConnections(target, `realtime:${config.nodeId}`);
   const adapterSubscriber = createRedisConnections(target, `realtime:${config.nodeId}:adapter`);
   const { commands, subscriber } = state;
+  // Laravel's broadcasts come on a subscriber of their own (PSUBSCRIBE), apart from the bus.
+  const laravel = config.echoCompat ? createRedisConnections(target, `realtime:${config.nodeId}:laravel`) : undefined;
 
   const broadcaster = new RedisBroadcaster({
     commands,
@@ -40,20 +44,45 @@ export async function createRedisState(config: Config, options: RedisStateOption
     onError: options.onError,
   });
 
+  const channelMembers = new RedisChannelMembers({
+    redis: commands,
+    prefix,
+    nodeId: config.nodeId,
+    nodeTtlMs: config.nodeTtlMs,
+    graceMs: config.presenceGraceMs,
+    onError: options.onError,
+  });
+  const laravelInbox =
+    laravel &&
+    new RedisLaravelInbox({
+      commands,
+      subscriber: laravel.subscriber,
+      keyPrefix: prefix,
+      laravelPrefixes: config.echoRedisPrefix,
+      nodeId: config.nodeId,
+      onError: options.onError,
+    });
+  const closeConnections = async (): Promise<void> => {
+    await Promise.all([state.close(), adapterSubscriber.close(), laravel?.close()]);
+  };
+
   try {
     await Promise.all([whenReady(commands, READY_TIMEOUT_MS), whenReady(subscriber, READY_TIMEOUT_MS)]);
     await broadcaster.start();
   } catch (error) {
-    await Promise.all([state.close(), adapterSubscriber.close()]);
+    await closeConnections();
     throw error;
   }
 
   presence.startHeartbeat();
+  channelMembers.startHeartbeat();
 
   return {
     broadcaster,
     history: broadcaster,
     presence,
+    channelMembers,
+    ...(laravelInbox ? { laravelInbox } : {}),
     rateLimiter: new RedisRateLimiter(commands, prefix),
     health: {
       mode: "redis",
@@ -62,8 +91,9 @@ export async function createRedisState(config: Config, options: RedisStateOption
     adapter: createAdapter(commands, adapterSubscriber.subscriber, { key: `${prefix}sio`, requestsTimeout: 2000 }),
     async close() {
       broadcaster.stop();
-      await presence.stop();
-      await Promise.all([state.close(), adapterSubscriber.close()]);
+      await laravelInbox?.stop();
+      await Promise.all([presence.stop(), channelMembers.stop()]);
+      await closeConnections();
     },
   };
 }

@@ -1,5 +1,13 @@
 import type { ServerOptions } from "socket.io";
-import type { BackendHealth, Broadcaster, History, PresenceStore, RateLimiter } from "../core/ports";
+import type {
+  BackendHealth,
+  Broadcaster,
+  ChannelMembers,
+  History,
+  LaravelInbox,
+  PresenceStore,
+  RateLimiter,
+} from "../core/ports";
 
 /** Every piece of state a node shares with the cluster: memory in embedded mode, Redis in cluster mode. */
 export interface SharedState {
@@ -7,6 +15,10 @@ export interface SharedState {
   broadcaster: Broadcaster;
   history: History;
   presence: PresenceStore;
+  /** Members of Echo's presence channels. */
+  channelMembers: ChannelMembers;
+  /** Laravel's Redis broadcasts (cluster mode with ECHO_COMPAT); embedded mode has no Redis to read. */
+  laravelInbox?: LaravelInbox;
   rateLimiter: RateLimiter;
   health: BackendHealth;
   /** The Socket.IO adapter for cluster-wide socket requests; the in-memory default when absent. */

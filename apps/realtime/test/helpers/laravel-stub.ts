@@ -30,7 +30,7 @@ export async function startLaravelStub(answer: StubAnswer) {
       const call = {
         path: req.url ?? "",
         headers: req.headers,
-        body: JSON.parse(Buffer.concat(chunks).toString() || "{}"),
+        body: parseBody(req.headers["content-type"], Buffer.concat(chunks).toString()),
       };
       calls.push(call);
       const { status, body, delayMs = 0 } = answer(call);
@@ -44,4 +44,10 @@ export async function startLaravelStub(answer: StubAnswer) {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   servers.add(server);
   return { url, calls };
+}
+
+/** JSON bodies (our callbacks) and form bodies (Laravel's `/broadcasting/auth`, as Echo servers send it). */
+function parseBody(type: string | undefined, text: string): Record<string, unknown> {
+  if (type?.startsWith("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
+  return JSON.parse(text || "{}") as Record<string, unknown>;
 }

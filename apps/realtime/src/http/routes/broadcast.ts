@@ -45,7 +45,7 @@ export function broadcastRoutes(options: BroadcastRouteOptions): Router {
     const body = await readJsonBody(ctx.req, options.maxPayloadBytes);
     const problems: ValidationDetail[] = [];
     const header = ctx.get("Idempotency-Key") || undefined;
-    const command = parseBroadcast(body, problems, "", header);
+    const command = parseBroadcast(body, problems, "", header, ctx.get("X-Socket-ID") || undefined);
     if (!command) {
       metrics.broadcasts.inc({ target: "invalid", outcome: "rejected" });
       throw validationFailed(problems);
