@@ -36,11 +36,25 @@ return [
         // Seconds one call may take in total, retries and back-off included.
         'timeout' => env('WEBSOCKET_TIMEOUT', 10),
 
-        // Retries after the first attempt, on connection errors, 429 and 5xx.
+        // Retries after the first attempt, on connection errors and 5xx. They go
+        // at once (the next may reach another node): nothing sleeps inside a
+        // request. Back-off is the queue's (see 'queue').
         'retry_attempts' => env('WEBSOCKET_RETRY_ATTEMPTS', 3),
+    ],
 
-        // First back-off delay; doubles per retry (with jitter).
-        'retry_delay_ms' => env('WEBSOCKET_RETRY_DELAY_MS', 100),
+    // The `realtime` broadcasting driver (BROADCAST_DRIVER / BROADCAST_CONNECTION
+    // = realtime) hands a broadcast the cluster could not take (no answer, 429,
+    // 5xx) to this queue, with the same idempotency key on every attempt. No
+    // queue (the `sync` or `null` driver): the broadcast throws a
+    // BroadcastException instead, as Laravel's other drivers do.
+    'queue' => [
+        'enabled' => env('REALTIME_QUEUE_ENABLED', true),
+        // null: the app's default connection (QUEUE_CONNECTION).
+        'connection' => env('REALTIME_QUEUE_CONNECTION'),
+        'queue' => env('REALTIME_QUEUE'),
+        'tries' => 10,
+        // Seconds before each retry (the last one repeats); a 429's Retry-After wins.
+        'backoff' => [1, 5, 10, 30, 60],
     ],
 
     'events' => [

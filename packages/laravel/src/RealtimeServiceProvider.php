@@ -4,11 +4,16 @@ declare(strict_types=1);
 
 namespace MechaMap\Realtime;
 
+use Illuminate\Broadcasting\BroadcastManager;
+use Illuminate\Contracts\Bus\Dispatcher;
 use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Http\Client\Factory;
 use Illuminate\Support\Facades\Http;
 use Illuminate\Support\ServiceProvider;
 use MechaMap\Realtime\Auth\RealtimeTokenIssuer;
+use MechaMap\Realtime\Broadcasting\DeliverBroadcast;
+use MechaMap\Realtime\Broadcasting\Delivery;
+use MechaMap\Realtime\Broadcasting\RealtimeBroadcaster;
 use MechaMap\Realtime\Channels\ChannelAuthorizer;
 use MechaMap\Realtime\Client\ClientConfig;
 use MechaMap\Realtime\Client\RealtimeClient;
@@ -50,7 +55,54 @@ final class RealtimeServiceProvider extends ServiceProvider
             $app['config']->get('app.url'),
         ));
 
+        $this->app->singleton(RealtimeBroadcaster::class, static fn (Application $app) => self::broadcaster($app));
+        $this->registerBroadcastConnection();
+        $this->callAfterResolving(BroadcastManager::class, static function (BroadcastManager $manager): void {
+            $manager->extend('realtime', static fn (Application $app): RealtimeBroadcaster => $app->make(RealtimeBroadcaster::class));
+        });
+
         $this->registerLegacyAlias();
+    }
+
+    /**
+     * `BROADCAST_DRIVER=realtime` (Laravel 8-10) or `BROADCAST_CONNECTION=realtime` (11) works
+     * without editing config/broadcasting.php: the connection is added when the app has none of
+     * that name. An app's own `'realtime' => ['driver' => 'realtime', ...]` is left as it is.
+     */
+    private function registerBroadcastConnection(): void
+    {
+        $config = $this->app['config'];
+        if (! is_array($config->get('broadcasting.connections.realtime'))) {
+            $config->set('broadcasting.connections.realtime', ['driver' => 'realtime']);
+        }
+    }
+
+    /**
+     * The driver hands what the cluster could not take to the queue when the app has one: the
+     * connection `websocket.queue.connection` (else the app's default), unless that is `sync` or
+     * `null`, in which case a failed broadcast throws (nothing would ever retry it).
+     */
+    private static function broadcaster(Application $app): RealtimeBroadcaster
+    {
+        $config = (array) $app['config']->get('websocket.queue', []);
+        $connection = $config['connection'] ?? $app['config']->get('queue.default');
+        $driver = is_string($connection) ? $app['config']->get("queue.connections.{$connection}.driver") : null;
+        $hasQueue = ($config['enabled'] ?? true) && is_string($driver) && ! in_array($driver, ['sync', 'null'], true);
+        $tries = max(1, (int) ($config['tries'] ?? 10));
+        $backoff = array_values(array_map('intval', (array) ($config['backoff'] ?? [1, 5, 10, 30, 60])));
+
+        return new RealtimeBroadcaster(
+            $app->make(RealtimeClient::class),
+            $app->make(LoggerInterface::class),
+            $hasQueue ? static function (DeliverBroadcast $job) use ($app, $connection, $config): void {
+                $job->onConnection($connection);
+                if (is_string($config['queue'] ?? null) && $config['queue'] !== '') {
+                    $job->onQueue($config['queue']);
+                }
+                $app->make(Dispatcher::class)->dispatch($job);
+            } : null,
+            static fn (Delivery $delivery): DeliverBroadcast => new DeliverBroadcast($delivery, $tries, $backoff),
+        );
     }
 
     public function boot(): void

@@ -27,10 +27,12 @@ final class ApiResponse
         /** Transport or configuration problem, in words; null for HTTP answers. */
         public readonly ?string $error,
         public readonly int $attempts,
+        /** Seconds the server asked to wait before trying again (Retry-After), when it did. */
+        public readonly ?int $retryAfter = null,
     ) {
     }
 
-    public static function answered(int $status, string $body, int $attempts): self
+    public static function answered(int $status, string $body, int $attempts, ?string $retryAfter = null): self
     {
         $json = json_decode($body, true);
 
@@ -41,6 +43,7 @@ final class ApiResponse
             is_array($json) ? $json : null,
             null,
             $attempts,
+            self::seconds($retryAfter),
         );
     }
 
@@ -52,6 +55,29 @@ final class ApiResponse
     public function successful(): bool
     {
         return $this->outcome === self::OK;
+    }
+
+    /** True when trying again later may succeed: no answer, a 429 or a 5xx. Other answers stay what they are. */
+    public function retriable(): bool
+    {
+        return $this->outcome === self::UNREACHABLE
+            || $this->status === 429
+            || ($this->status !== null && $this->status >= 500);
+    }
+
+    /** Retry-After is seconds or an HTTP date. */
+    private static function seconds(?string $retryAfter): ?int
+    {
+        $retryAfter = trim((string) $retryAfter);
+        if ($retryAfter === '') {
+            return null;
+        }
+        if (ctype_digit($retryAfter)) {
+            return (int) $retryAfter;
+        }
+        $at = strtotime($retryAfter);
+
+        return $at === false ? null : max(0, $at - time());
     }
 
     /** The API's stable error code (`unauthorized`, `validation_failed`, ...) or the outcome. */

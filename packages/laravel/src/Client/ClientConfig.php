@@ -17,7 +17,6 @@ final class ClientConfig
 
     public const DEFAULT_TIMEOUT = 10.0;
     public const DEFAULT_RETRY_ATTEMPTS = 3;
-    public const DEFAULT_RETRY_DELAY_MS = 100;
 
     public function __construct(
         /** Base URL of the API, no trailing slash; '' when none is configured. */
@@ -26,9 +25,8 @@ final class ClientConfig
         public readonly ?string $apiKey,
         /** Seconds a whole call may take, retries included. */
         public readonly float $timeout = self::DEFAULT_TIMEOUT,
-        /** Retries after the first attempt. */
+        /** Retries after the first attempt (at once: nothing sleeps inside a request). */
         public readonly int $retryAttempts = self::DEFAULT_RETRY_ATTEMPTS,
-        public readonly int $retryDelayMs = self::DEFAULT_RETRY_DELAY_MS,
     ) {
     }
 
@@ -53,15 +51,12 @@ final class ClientConfig
         $timeout = is_numeric($broadcasting['timeout'] ?? null) ? (float) $broadcasting['timeout'] : self::DEFAULT_TIMEOUT;
         $retries = is_numeric($broadcasting['retry_attempts'] ?? null)
             ? (int) $broadcasting['retry_attempts'] : self::DEFAULT_RETRY_ATTEMPTS;
-        $delay = is_numeric($broadcasting['retry_delay_ms'] ?? null)
-            ? (int) $broadcasting['retry_delay_ms'] : self::DEFAULT_RETRY_DELAY_MS;
 
         return new self(
             $broadcast ?? $server ?? '',
             $key,
             $timeout > 0 ? $timeout : self::DEFAULT_TIMEOUT,
             max(0, min(10, $retries)),
-            max(0, min(10_000, $delay)),
         );
     }
 

@@ -12,43 +12,42 @@ use Psr\Log\LoggerInterface;
 use Throwable;
 
 /**
- * HTTP transport to the realtime API: one time budget per call, retries with back-off on
- * connection errors, 429 and 5xx (never on other 4xx), and no exceptions out.
+ * HTTP transport to the realtime API: one time budget per call, and no exceptions out.
+ *
+ * A call runs inside the caller's request, so it never sleeps: connection errors and 5xx are
+ * retried at once (behind nginx the next attempt may reach a healthy node), up to
+ * `retry_attempts`, while the budget lasts; a 429 is not waited for here (its Retry-After is in the
+ * answer). Waiting and backing off is the queue's job (Broadcasting\DeliverBroadcast).
  *
  * Requests go through Laravel's HTTP client (so an app's Http::fake() sees them) and
- * keep the integration guide's headers; POSTs may add an Idempotency-Key.
+ * keep the integration guide's headers; POSTs may add an Idempotency-Key and X-Socket-ID.
  */
 final class RealtimeClient
 {
     public const API_KEY_HEADER = 'X-WebSocket-API-Key';
     public const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+    /** Laravel's `toOthers()`: the socket that must not get the broadcast. */
+    public const SOCKET_HEADER = 'X-Socket-ID';
 
     /** No attempt is started with less time left than this (seconds). */
     private const MIN_ATTEMPT_S = 0.01;
 
     /** @var Closure(): Factory */
     private Closure $http;
-    /** @var Closure(int): void */
-    private Closure $sleep;
     /** @var Closure(): float */
     private Closure $now;
 
     /**
      * @param Factory|Closure(): Factory $http a factory, or a resolver called per request
-     * @param Closure(int $ms): void|null $sleep back-off sleeper (default usleep)
      * @param Closure(): float|null $now monotonic clock in seconds (default hrtime)
      */
     public function __construct(
         Factory|Closure $http,
         private readonly ClientConfig $config,
         private readonly LoggerInterface $logger,
-        ?Closure $sleep = null,
         ?Closure $now = null,
     ) {
         $this->http = $http instanceof Factory ? static fn (): Factory => $http : $http;
-        $this->sleep = $sleep ?? static function (int $ms): void {
-            usleep($ms * 1000);
-        };
         $this->now = $now ?? static fn (): float => hrtime(true) / 1e9;
     }
 
@@ -58,11 +57,14 @@ final class RealtimeClient
     }
 
     /** Authenticated POST of a JSON body; the same idempotency key goes with every attempt. */
-    public function post(string $path, array $body, ?string $idempotencyKey = null): ApiResponse
+    public function post(string $path, array $body, ?string $idempotencyKey = null, ?string $socketId = null): ApiResponse
     {
         $headers = [self::API_KEY_HEADER => (string) $this->config->apiKey, 'Content-Type' => 'application/json'];
         if ($idempotencyKey !== null) {
             $headers[self::IDEMPOTENCY_HEADER] = $idempotencyKey;
+        }
+        if ($socketId !== null && $socketId !== '') {
+            $headers[self::SOCKET_HEADER] = $socketId;
         }
 
         return $this->call('POST', $path, $headers, $body, true, $this->config->retryAttempts);
@@ -112,32 +114,26 @@ final class RealtimeClient
         $url = $this->config->baseUrl.$path;
         $deadline = ($this->now)() + $this->config->timeout;
         for ($attempt = 1; ; $attempt++) {
-            [$result, $retryAfter] = $this->attempt($method, $url, $headers, $payload, $deadline - ($this->now)(), $attempt);
-            if ($attempt > $retries || ! $this->retriable($result)) {
+            $result = $this->attempt($method, $url, $headers, $payload, $deadline - ($this->now)(), $attempt);
+            if ($attempt > $retries || ! $this->retriableAtOnce($result)) {
                 return $result;
             }
-
-            $delayMs = $this->delayMs($attempt, $retryAfter);
-            if (($this->now)() + $delayMs / 1000 + self::MIN_ATTEMPT_S >= $deadline) {
-                $this->logger->notice('Realtime request not retried: the next attempt would pass the timeout', [
+            if (($this->now)() + self::MIN_ATTEMPT_S >= $deadline) {
+                $this->logger->notice('Realtime request not retried: the timeout is used up', [
                     'method' => $method, 'path' => $path, 'attempt' => $attempt,
-                    'status' => $result->status, 'error' => $result->error, 'retry_in_ms' => $delayMs,
-                    'timeout_s' => $this->config->timeout,
+                    'status' => $result->status, 'error' => $result->error, 'timeout_s' => $this->config->timeout,
                 ]);
 
                 return $result;
             }
-
-            $this->logger->notice('Realtime request failed, retrying', [
+            $this->logger->notice('Realtime request failed, retrying at once', [
                 'method' => $method, 'path' => $path, 'attempt' => $attempt,
-                'status' => $result->status, 'error' => $result->error, 'retry_in_ms' => $delayMs,
+                'status' => $result->status, 'error' => $result->error,
             ]);
-            ($this->sleep)($delayMs);
         }
     }
 
-    /** @return array{0: ApiResponse, 1: ?string} the result and its Retry-After header */
-    private function attempt(string $method, string $url, array $headers, array $payload, float $remaining, int $attempt): array
+    private function attempt(string $method, string $url, array $headers, array $payload, float $remaining, int $attempt): ApiResponse
     {
         $seconds = round(max($remaining, self::MIN_ATTEMPT_S), 3);
         try {
@@ -148,42 +144,19 @@ final class RealtimeClient
                 ? $request->get($url, $payload === [] ? null : $payload)
                 : $request->post($url, $payload);
 
-            return [ApiResponse::answered($response->status(), $response->body(), $attempt), $response->header('Retry-After')];
+            return ApiResponse::answered($response->status(), $response->body(), $attempt, $response->header('Retry-After'));
         } catch (ConnectionException|TransferException $e) {
-            return [ApiResponse::failed(ApiResponse::UNREACHABLE, $this->redact($e->getMessage()), $attempt), null];
+            return ApiResponse::failed(ApiResponse::UNREACHABLE, $this->redact($e->getMessage()), $attempt);
         } catch (Throwable $e) {
             // Not the network: a body json_encode() refuses, a malformed URL. Retrying cannot help.
-            return [ApiResponse::failed(ApiResponse::INVALID, $this->redact(get_class($e).': '.$e->getMessage()), $attempt), null];
+            return ApiResponse::failed(ApiResponse::INVALID, $this->redact(get_class($e).': '.$e->getMessage()), $attempt);
         }
     }
 
-    private function retriable(ApiResponse $result): bool
+    /** No answer or a 5xx: another attempt (another node) may do. A 429 asks to wait, which a request must not. */
+    private function retriableAtOnce(ApiResponse $result): bool
     {
         return $result->outcome === ApiResponse::UNREACHABLE
-            || $result->status === 429
             || ($result->status !== null && $result->status >= 500);
-    }
-
-    /**
-     * Retry-After (seconds or an HTTP date) when the server sent one, else exponential
-     * back-off from retry_delay_ms with "equal jitter" (half fixed, half random).
-     */
-    private function delayMs(int $attempt, ?string $retryAfter): int
-    {
-        if ($retryAfter !== null && trim($retryAfter) !== '') {
-            $retryAfter = trim($retryAfter);
-            if (ctype_digit($retryAfter)) {
-                return (int) $retryAfter * 1000;
-            }
-            $at = strtotime($retryAfter);
-            if ($at !== false) {
-                return max(0, ($at - time()) * 1000);
-            }
-        }
-
-        $base = $this->config->retryDelayMs * 2 ** ($attempt - 1);
-        $half = intdiv($base, 2);
-
-        return $half + random_int(0, $base - $half);
     }
 }

@@ -12,7 +12,7 @@ use MechaMap\Realtime\Client\RealtimeClient;
 
 /**
  * Laravel's own Http::fake() machinery as the realtime API: answers are queued, requests
- * are recorded, and time is a fake clock that only the client's back-off sleeps advance.
+ * are recorded, and time is a fake clock that an answer may advance (`slow()`): a slow server.
  */
 final class FakeRealtimeApi
 {
@@ -20,9 +20,9 @@ final class FakeRealtimeApi
 
     public readonly Factory $http;
     public readonly RecordingLogger $logger;
-    /** @var list<int> back-off sleeps asked for, in ms */
-    public array $sleeps = [];
     public float $now = 1000.0;
+    /** Seconds each answer takes on the fake clock. */
+    private float $answerTakes = 0.0;
     /** @var list<array|string|callable> */
     private array $answers = [];
     /** @var list<Request> every request that reached the fake, refused ones included */
@@ -36,6 +36,7 @@ final class FakeRealtimeApi
         $this->logger = new RecordingLogger();
         $this->http->fake(function (Request $request) {
             $this->seen[] = $request;
+            $this->now += $this->answerTakes;
             $answer = array_shift($this->answers) ?? $this->default;
             if (is_callable($answer)) {
                 $answer = $answer($request);
@@ -61,6 +62,14 @@ final class FakeRealtimeApi
         return $this;
     }
 
+    /** Every answer takes this long on the fake clock. */
+    public function slow(float $seconds): self
+    {
+        $this->answerTakes = $seconds;
+
+        return $this;
+    }
+
     public function answerAlways(array|string $answer): self
     {
         $this->default = $answer;
@@ -75,13 +84,9 @@ final class FakeRealtimeApi
             ClientConfig::fromArray(array_replace_recursive([
                 'server' => ['url' => 'http://127.0.0.1:3000'],
                 'api_key' => self::KEY,
-                'broadcasting' => ['timeout' => 10, 'retry_attempts' => 3, 'retry_delay_ms' => 100],
+                'broadcasting' => ['timeout' => 10, 'retry_attempts' => 3],
             ], $config)),
             $this->logger,
-            function (int $ms): void {
-                $this->sleeps[] = $ms;
-                $this->now += $ms / 1000;
-            },
             fn (): float => $this->now,
         );
     }

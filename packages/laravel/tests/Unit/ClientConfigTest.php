@@ -59,11 +59,10 @@ final class ClientConfigTest extends TestCase
 
     public function test_timeout_and_retries_come_from_the_broadcasting_section(): void
     {
-        $config = ClientConfig::fromArray(['broadcasting' => ['timeout' => '2.5', 'retry_attempts' => '0', 'retry_delay_ms' => 50]]);
+        $config = ClientConfig::fromArray(['broadcasting' => ['timeout' => '2.5', 'retry_attempts' => '0']]);
 
         $this->assertSame(2.5, $config->timeout);
         $this->assertSame(0, $config->retryAttempts);
-        $this->assertSame(50, $config->retryDelayMs);
     }
 
     public function test_nonsense_values_are_clamped(): void

@@ -39,17 +39,18 @@ final class RealtimeClientTest extends TestCase
         $this->assertSame(['the-key', 'the-key', 'the-key', 'the-key'], $keys);
     }
 
-    public function test_back_off_doubles_with_jitter(): void
+    public function test_retries_go_at_once_without_sleeping_inside_the_request(): void
     {
-        $this->api->answer([503, []], [503, []], [503, []]);
+        // Three failures, then an answer. The old client backed off 50-100, 100-200 and 200-400 ms
+        // with usleep() between them (at least 350 ms); retrying at once takes a few ms of fakes.
+        $this->api->answer([503, []], 'refused', [502, []]);
 
-        $this->api->client(['broadcasting' => ['retry_delay_ms' => 100]])->post('/api/broadcast', [], 'k');
+        $started = hrtime(true);
+        $result = $this->api->client(['broadcasting' => ['retry_attempts' => 3]])->post('/api/broadcast', [], 'k');
 
-        $this->assertCount(3, $this->api->sleeps);
-        foreach ([[50, 100], [100, 200], [200, 400]] as $i => [$min, $max]) {
-            $this->assertGreaterThanOrEqual($min, $this->api->sleeps[$i], "sleep $i");
-            $this->assertLessThanOrEqual($max, $this->api->sleeps[$i], "sleep $i");
-        }
+        $this->assertTrue($result->successful());
+        $this->assertSame(4, $result->attempts);
+        $this->assertLessThan(0.3, (hrtime(true) - $started) / 1e9);
     }
 
     public function test_connection_errors_are_retried(): void
@@ -62,25 +63,16 @@ final class RealtimeClientTest extends TestCase
         $this->assertCount(3, $this->api->requests());
     }
 
-    public function test_429_waits_for_retry_after(): void
+    public function test_429_is_not_waited_for_inside_the_request_and_its_retry_after_is_reported(): void
     {
         $this->api->answer([429, ['success' => false, 'error' => 'rate_limited'], ['Retry-After' => '2']]);
 
         $result = $this->api->client()->post('/api/broadcast', [], 'k');
 
-        $this->assertTrue($result->successful());
-        $this->assertSame([2000], $this->api->sleeps);
-    }
-
-    public function test_a_retry_after_longer_than_the_time_left_is_not_waited_for(): void
-    {
-        $this->api->answer([429, ['success' => false, 'error' => 'rate_limited'], ['Retry-After' => '30']]);
-
-        $result = $this->api->client(['broadcasting' => ['timeout' => 5]])->post('/api/broadcast', [], 'k');
-
         $this->assertSame(429, $result->status);
         $this->assertSame('rate_limited', $result->errorCode());
-        $this->assertSame([], $this->api->sleeps);
+        $this->assertSame(2, $result->retryAfter);
+        $this->assertTrue($result->retriable());
         $this->assertCount(1, $this->api->requests());
     }
 
@@ -95,7 +87,7 @@ final class RealtimeClientTest extends TestCase
         $this->assertSame($status, $result->status);
         $this->assertSame($code, $result->errorCode());
         $this->assertCount(1, $this->api->requests());
-        $this->assertSame([], $this->api->sleeps);
+        $this->assertFalse($result->retriable());
     }
 
     public static function clientErrors(): array
@@ -133,14 +125,15 @@ final class RealtimeClientTest extends TestCase
 
     public function test_the_time_budget_covers_the_retries(): void
     {
-        // Every back-off advances the fake clock; with 0.5 s in all, the 400 ms third delay does not fit.
-        $this->api->answerAlways([503, []]);
+        // Each answer takes 0.2 s: with 0.5 s in all, a third attempt would start too late... it starts
+        // at 0.4 s with 0.1 s left, and no fourth one.
+        $this->api->slow(0.2)->answerAlways([503, []]);
 
-        $this->api->client(['broadcasting' => ['timeout' => 0.5, 'retry_attempts' => 10, 'retry_delay_ms' => 100]])
+        $result = $this->api->client(['broadcasting' => ['timeout' => 0.5, 'retry_attempts' => 10]])
             ->post('/api/broadcast', [], 'k');
 
-        $this->assertLessThanOrEqual(0.5, array_sum($this->api->sleeps) / 1000);
-        $this->assertLessThan(5, count($this->api->requests()));
+        $this->assertSame(503, $result->status);
+        $this->assertCount(3, $this->api->requests());
     }
 
     public function test_nothing_is_sent_without_an_api_key(): void
