@@ -14,7 +14,8 @@ afterAll(() => redis.stop());
 
 /** Laravel's side: `Broadcast::channel()` callbacks behind `/broadcasting/auth`, users from the bearer JWT. */
 function laravelAnswer(call: StubCall) {
-  if (call.path === "/api/realtime/authorize") return { status: 200, body: { allowed: true } };
+  if (call.path === "/api/realtime/authorize")
+    return { status: 200, body: { allowed: call.body.channel !== "thread.8" } };
   const token = String(call.headers.authorization ?? "").replace(/^Bearer /, "");
   const user = (jwt.decode(token) as { sub?: string } | null)?.sub;
   const channel = String(call.body.channel_name);
@@ -159,6 +160,29 @@ describe("Laravel Echo (laravel-echo 2.x, socket.io-client 4) against two nodes"
     await until(() => allowed.got.length === 1);
     expect(forbidden.got).toEqual([]);
     expect(a.app.io.of("/").adapter.rooms.get("private-orders.6")).toBeUndefined();
+  });
+
+  it("keeps Laravel's public channels public, and our own rules for names of our grammar", async () => {
+    const { nodes, calls } = await cluster();
+    const echo = await echoClient(nodes[0].url, { token: tokenFor(5) });
+    const errors: unknown[][] = [];
+    echoSocket(echo).on("subscription_error", (...args: unknown[]) => errors.push(args));
+    echo.channel("news");
+    echo.channel("thread.8");
+    echo.channel("user.6");
+    echo.channel("thread.7");
+    await joined(nodes[0], echo, "thread.7");
+    await until(() => errors.length === 2);
+    // user.6 is refused at once, thread.8 after Laravel's answer.
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        ["thread.8", 403],
+        ["user.6", 403],
+      ]),
+    );
+    expect(nodes[0].app.io.of("/").adapter.rooms.get("news")?.has(echo.socketId()!)).toBe(true);
+    const asked = calls.filter((call) => call.path === "/api/realtime/authorize").map((call) => call.body.channel);
+    expect(asked.sort()).toEqual(["thread.7", "thread.8"]);
   });
 
   it("refuses private and presence channels to a guest, and to everyone without CHANNEL_AUTH=laravel", async () => {

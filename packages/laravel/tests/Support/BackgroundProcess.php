@@ -55,6 +55,13 @@ final class BackgroundProcess
         }
     }
 
+    /** Writes one line to the process's stdin (the Echo listener's commands). */
+    public function send(string $line): void
+    {
+        fwrite($this->stdin, $line."\n");
+        fflush($this->stdin);
+    }
+
     public function pid(): int
     {
         return proc_get_status($this->process)['pid'];

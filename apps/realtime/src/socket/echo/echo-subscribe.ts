@@ -1,4 +1,4 @@
-import { echoChannelKind, EchoMember, isEchoChannelName } from "@mechamap/protocol";
+import { echoChannelKind, EchoMember, isChannelName, isEchoChannelName } from "@mechamap/protocol";
 import { checkChannelAccess } from "../../core/channel-access";
 import type { EchoContext, SocketContext } from "../context";
 import type { RealtimeSocket } from "../types";
@@ -17,7 +17,8 @@ class Refused extends Error {
 }
 
 /**
- * Echo's `subscribe {channel, auth}` (no ack). Public names follow our own rules (section 7);
+ * Echo's `subscribe {channel, auth}` (no ack). Public names are public, but those of our own grammar
+ * (`thread.7`), which follow our rules (section 7);
  * `private-*` and `presence-*` are Laravel's call through `/broadcasting/auth`. Subscribing again to a
  * channel the socket is in (Echo does after a reconnect) is harmless: a presence channel answers its
  * members again and announces nothing.
@@ -61,6 +62,9 @@ async function admit(
   }
   const kind = echoChannelKind(channel);
   if (kind === "public") {
+    // Laravel's public channels are public. A name that is also one of ours (`thread.7`, `user.5`)
+    // keeps our rules, so that Echo's dialect is no way around CHANNEL_AUTH=laravel.
+    if (!isChannelName(channel)) return undefined;
     const verdict = await checkChannelAccess(context.authorizer, userId, channel);
     if (verdict !== "allowed") throw new Refused(verdict === "forbidden" ? FORBIDDEN : UNAVAILABLE);
     return undefined;
