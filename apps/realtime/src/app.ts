@@ -186,7 +186,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
         httpServer.listen(config.port, config.host, () => resolve());
       });
       presenceService.start();
-      channelPresence.start();
+      if (config.echoCompat) channelPresence.start();
       await state.laravelInbox?.start((channel, payload) => takeLaravelMessage(channel, payload));
       guard = startSlowConsumerGuard(io, (socket) => {
         logger.warn("slow consumer cut off", { socket: socket.id });
