@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createApiKeyVerifier } from "./auth/api-key-verifier";
 import { createJwtTokenVerifier } from "./auth/jwt-token-verifier";
 import { createLaravelChannelAuthorizer } from "./auth/laravel-channel-authorizer";
+import { createOriginAllowlist } from "./auth/origin-allowlist";
 import type { Config } from "./config/schema";
 import { publicChannels } from "./core/channel-access";
 import { systemClock, Clock, ChannelAuthorizer, PresenceNotifier } from "./core/ports";
@@ -12,6 +13,7 @@ import { createHttpApp } from "./http/create-http-app";
 import type { HealthReport } from "./http/routes/health";
 import { errorDetail, Logger } from "./observability/logger";
 import type { RealtimeMetrics } from "./observability/metrics";
+import { handshakeRate } from "./socket/connection-limits";
 import { createSocketServer } from "./socket/create-socket-server";
 import { LocalDelivery } from "./socket/local-delivery";
 import { startSlowConsumerGuard } from "./socket/slow-consumer-guard";
@@ -36,6 +38,8 @@ export interface RealtimeApp {
   start(): Promise<AddressInfo>;
   /** Graceful stop: drain sockets (they reconnect elsewhere), then close every part, newest first. */
   stop(): Promise<void>;
+  /** Accepts these API keys from now on (SIGHUP); answers how many are accepted. */
+  reloadApiKeys(laravelApiKey: string | undefined, apiKeyHashes: string[]): number;
 }
 
 /** Builds a node from its parts; nothing listens or ticks until `start()`. */
@@ -49,6 +53,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   const authorizer = createAuthorizer(config, clock);
   const verifier = createJwtTokenVerifier({
     secret: config.jwtSecret,
+    previousSecret: config.jwtSecretPrevious,
     issuers: config.jwtIssuer,
     audience: config.jwtAudience,
   });
@@ -68,13 +73,32 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   // Socket.IO takes over the request listeners present when it attaches, forwarding what is not
   // its own; so Koa must be registered first, through this indirection (Koa is built below).
   let handleHttp: RequestListener = (_req, res) => res.writeHead(503).end();
-  const httpServer = createServer((req, res) => handleHttp(req, res));
+  const httpServer = createBoundedServer(config, (req, res) => handleHttp(req, res));
+  const originAllowed = createOriginAllowlist(config.corsOrigins);
+  const apiKeys = createApiKeyVerifier(config.laravelApiKey, config.apiKeyHashes);
+  const sharedStateUp = (): boolean => state.health.state() === "ok";
   const { io, context } = createSocketServer(httpServer, {
-    corsOrigins: config.corsOrigins,
     maxPayloadBytes: config.maxPayloadBytes,
     socketEventRateLimit: config.socketEventRateLimit,
+    maxConnections: config.maxConnections,
     adapter: state.adapter,
-    isDraining: () => draining,
+    gate: {
+      isDraining: () => draining,
+      originAllowed,
+      rateOf: handshakeRate({
+        limiter: state.rateLimiter,
+        perSecond: config.handshakeRateLimit,
+        proxyHops: config.trustProxyHops,
+        sharedStateUp,
+      }),
+      onRefusal: (reason) => metrics.handshakesRefused.inc({ reason }),
+    },
+    userCap: {
+      limit: config.maxConnectionsPerUser,
+      admit: (userId, socketId, limit, holdMs) => presenceService.admit(userId, socketId, limit, holdMs),
+      sharedStateUp,
+      onRefusal: () => metrics.handshakesRefused.inc({ reason: "too_many_connections" }),
+    },
     presence: presenceService,
     auth: {
       verifier,
@@ -120,15 +144,16 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   const koa = createHttpApp({
     logger,
     metrics,
-    corsOrigins: config.corsOrigins,
+    corsOrigins: originAllowed,
     auth: {
-      keys: createApiKeyVerifier(config.laravelApiKey, config.apiKeyHashes),
+      keys: apiKeys,
       rateLimiter: state.rateLimiter,
       ratePerSecond: config.apiRateLimit,
     },
     broadcast: {
       publisher,
       maxPayloadBytes: config.maxPayloadBytes,
+      maxJsonDepth: config.maxJsonDepth,
       canPublish: () => !draining && state.health.state() === "ok",
     },
     presence: { presence: state.presence, directory: context.directory },
@@ -147,11 +172,20 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
         httpServer.listen(config.port, config.host, () => resolve());
       });
       presenceService.start();
+      // Which secrets are in force, never their values.
+      logger.info("secrets active", {
+        jwt: config.jwtSecretPrevious ? ["JWT_SECRET", "JWT_SECRET_PREVIOUS"] : ["JWT_SECRET"],
+        api_keys: apiKeys.count,
+      });
       guard = startSlowConsumerGuard(io, (socket) => {
         logger.warn("slow consumer cut off", { socket: socket.id });
         metrics.disconnections.inc({ reason: "slow_consumer" });
       });
       return httpServer.address() as AddressInfo;
+    },
+    reloadApiKeys(laravelApiKey, apiKeyHashes) {
+      apiKeys.replace(laravelApiKey, apiKeyHashes);
+      return apiKeys.count;
     },
     async stop() {
       if (draining) return;
@@ -165,6 +199,30 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       await state.close();
     },
   };
+}
+
+/**
+ * The HTTP server with every limit set on purpose (docs/SECURITY.md, "The edge"): a client must send
+ * its headers within HTTP_HEADERS_TIMEOUT_MS and its whole request within HTTP_REQUEST_TIMEOUT_MS
+ * (408 and closed otherwise; a long-poll's answer is not part of that), at most MAX_HEADER_BYTES of
+ * request line and headers (431), and headers past MAX_HEADERS are ignored. Node checks the timeouts
+ * every `connectionsCheckingInterval` (30 s by default), so a slow client is cut within a second of them.
+ * Idle keep-alive connections live longer than nginx's upstream keepalive_timeout (60 s), so nginx,
+ * not the node, closes them: a request on a connection the node just closed would fail with a 502.
+ */
+function createBoundedServer(config: Config, listener: RequestListener): HttpServer {
+  const server = createServer(
+    {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      maxHeaderSize: config.maxHeaderBytes,
+      connectionsCheckingInterval: 1000,
+    },
+    listener,
+  );
+  server.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
+  server.maxHeadersCount = config.maxHeaders;
+  return server;
 }
 
 /**
