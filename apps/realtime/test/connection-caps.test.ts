@@ -63,7 +63,8 @@ describe("MAX_CONNECTIONS_PER_USER (cluster-wide)", () => {
     expect((await connected(a.url, { auth: { token: tokenFor(8) } })).connected).toBe(true);
 
     onA.disconnect();
-    const presence = async () => (await (await b.api("/api/presence/users/7")).json()).connections as number;
+    const presence = async () =>
+      ((await (await b.api("/api/presence/users/7")).json()) as { connections: number }).connections;
     await until(async () => (await presence()) === 1, 5000, "the socket to leave presence");
     expect((await connected(b.url, { auth: { token: tokenFor(7) } })).connected).toBe(true);
   });

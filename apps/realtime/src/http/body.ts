@@ -26,7 +26,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number, maxDepth
   // Checked on the text, before parsing: everything after (validation, the forbidden-key scan, the
   // fan-out's JSON.stringify) may then recurse without a depth of its own to fear.
   if (nestingDepth(text, maxDepth) > maxDepth) {
-    throw validationFailed([{ path: "", message: `JSON nested deeper than ${maxDepth} levels` }]);
+    throw validationFailed([{ path: "body", message: `JSON nested deeper than ${maxDepth} levels` }]);
   }
   let body: unknown;
   try {
@@ -85,9 +85,12 @@ function readText(req: IncomingMessage, limit: number): Promise<string> {
         ? reject(new RealtimeError("payload_too_large", `body over ${limit} bytes`))
         : resolve(Buffer.concat(chunks).toString("utf8")),
     );
-    req.on("error", reject);
+    // A client that goes away mid-body ("aborted", a reset, HTTP_REQUEST_TIMEOUT_MS) is not a
+    // failure of the node: a 4xx nobody reads, not an error with a stack in the log.
+    const endedEarly = (): void => reject(new RealtimeError("invalid_json", "body ended early"));
+    req.on("error", endedEarly);
     req.on("close", () => {
-      if (!req.complete) reject(new RealtimeError("invalid_json", "body ended early"));
+      if (!req.complete) endedEarly();
     });
   });
 }
