@@ -49,8 +49,11 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   const startedAt = clock.now();
   let draining = false;
 
-  const notifier = createNotifier(config, logger, metrics);
-  const authorizer = createAuthorizer(config, clock);
+  // The key sent on callbacks to Laravel: the raw LARAVEL_API_KEY, which a SIGHUP may replace.
+  let outgoingKey = config.laravelApiKey ?? "";
+  const currentKey = (): string => outgoingKey;
+  const notifier = createNotifier(config, logger, metrics, currentKey);
+  const authorizer = createAuthorizer(config, clock, currentKey);
   const verifier = createJwtTokenVerifier({
     secret: config.jwtSecret,
     previousSecret: config.jwtSecretPrevious,
@@ -185,6 +188,8 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     },
     reloadApiKeys(laravelApiKey, apiKeyHashes) {
       apiKeys.replace(laravelApiKey, apiKeyHashes);
+      // Callbacks need a raw key: without one in the new file they keep sending the last one.
+      if (laravelApiKey) outgoingKey = laravelApiKey;
       return apiKeys.count;
     },
     async stop() {
@@ -244,11 +249,16 @@ async function closeHttp(httpServer: HttpServer, io: RealtimeServer): Promise<vo
   await closed;
 }
 
-function createNotifier(config: Config, logger: Logger, metrics: RealtimeMetrics): PresenceNotifier {
+function createNotifier(
+  config: Config,
+  logger: Logger,
+  metrics: RealtimeMetrics,
+  apiKey: () => string,
+): PresenceNotifier {
   if (!config.laravelApiUrl || !config.laravelApiKey) return noPresenceWebhook;
   return createPresenceWebhook({
     laravelApiUrl: config.laravelApiUrl,
-    apiKey: config.laravelApiKey,
+    apiKey,
     onResult: (outcome, transition, detail) => {
       metrics.presenceWebhooks.inc({ outcome });
       if (outcome === "failed")
@@ -257,7 +267,7 @@ function createNotifier(config: Config, logger: Logger, metrics: RealtimeMetrics
   });
 }
 
-function createAuthorizer(config: Config, clock: Clock): ChannelAuthorizer {
+function createAuthorizer(config: Config, clock: Clock, apiKey: () => string): ChannelAuthorizer {
   if (config.channelAuth === "none" || !config.laravelApiUrl || !config.laravelApiKey) return publicChannels;
-  return createLaravelChannelAuthorizer({ laravelApiUrl: config.laravelApiUrl, apiKey: config.laravelApiKey, clock });
+  return createLaravelChannelAuthorizer({ laravelApiUrl: config.laravelApiUrl, apiKey, clock });
 }

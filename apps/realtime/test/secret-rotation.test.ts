@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApiKeyVerifier } from "../src/auth/api-key-verifier";
 import { rereadApiKeys } from "../src/config/reread-api-keys";
+import { startLaravelStub } from "./helpers/laravel-stub";
 import {
   connectError,
   connected,
@@ -13,6 +14,7 @@ import {
   startNode,
   tokenFor,
   until,
+  API_KEY,
   JWT_SECRET,
   type Received,
 } from "./helpers/node";
@@ -65,6 +67,25 @@ describe("API keys", () => {
     keys.replace("new-key-0123456789", []);
     expect(keys.identify("old-key-0123456789")).toBeUndefined();
     expect(keys.identify("new-key-0123456789")).toBeDefined();
+  });
+
+  it("once reloaded, are the ones a node accepts and the one its callbacks to Laravel carry", async () => {
+    const laravel = await startLaravelStub(() => ({ status: 200, body: { ok: true } }));
+    const node = await startNode({ LARAVEL_API_URL: laravel.url });
+    await connected(node.url, { auth: { token: tokenFor(1) } });
+    await until(() => laravel.calls.length === 1, 5000, "the first webhook");
+    expect(laravel.calls[0].headers["x-websocket-api-key"]).toBe(API_KEY);
+
+    const NEW = "the-next-api-key-0123456789";
+    expect(node.app.reloadApiKeys(NEW, [sha256(API_KEY)])).toBe(2);
+    await connected(node.url, { auth: { token: tokenFor(2) } });
+    await until(() => laravel.calls.length === 2, 5000, "the second webhook");
+    expect(laravel.calls[1].headers["x-websocket-api-key"]).toBe(NEW);
+    expect((await node.api("/api/presence/users/1")).status).toBe(200);
+    expect((await node.api("/api/presence/users/1", { headers: { "X-WebSocket-API-Key": NEW } })).status).toBe(200);
+
+    node.app.reloadApiKeys(NEW, []);
+    expect((await node.api("/api/presence/users/1")).status).toBe(401);
   });
 
   it("are re-read from the .env file, which a broken edit does not change, and the process environment pins", () => {
