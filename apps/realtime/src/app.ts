@@ -175,6 +175,9 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
         httpServer.listen(config.port, config.host, () => resolve());
       });
       presenceService.start();
+      if (config.nodeEnv === "production" && config.corsOrigins.includes("*")) {
+        logger.warn("CORS_ORIGINS=* in production: any web page can open sockets with your users' browsers");
+      }
       // Which secrets are in force, never their values.
       logger.info("secrets active", {
         jwt: config.jwtSecretPrevious ? ["JWT_SECRET", "JWT_SECRET_PREVIOUS"] : ["JWT_SECRET"],

@@ -1,4 +1,5 @@
 import { createOriginAllowlist } from "../src/auth/origin-allowlist";
+import { clientIp, isLoopback } from "../src/socket/client-ip";
 import { connectError, connected, startNode, tokenFor } from "./helpers/node";
 import { rawHandshake } from "./helpers/raw-handshake";
 
@@ -54,6 +55,12 @@ describe("the Origin allowlist of Socket.IO handshakes (CORS_ORIGINS)", () => {
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://x.forum.example");
   });
 
+  it("warns at start when production allows any origin", async () => {
+    const node = await startNode({ NODE_ENV: "production", CORS_ORIGINS: "*" });
+    expect(node.logs.filter((line) => line.includes("CORS_ORIGINS=* in production"))).toHaveLength(1);
+    expect((await production()).logs.join("")).not.toContain("CORS_ORIGINS=*");
+  });
+
   it("allows any origin with * (the development default)", async () => {
     const node = await startNode();
     const socket = await connected(node.url, {
@@ -83,5 +90,28 @@ describe("createOriginAllowlist", () => {
     ["", false],
   ])("%s → %s", (origin, expected) => {
     expect(allowed(origin)).toBe(expected);
+  });
+});
+
+describe("clientIp (whose handshake rate it is)", () => {
+  const req = (header: string | undefined, peer = "::ffff:10.0.0.5") =>
+    ({ headers: header === undefined ? {} : { "x-forwarded-for": header }, socket: { remoteAddress: peer } }) as never;
+
+  it.each([
+    [undefined, 1, "10.0.0.5"],
+    ["203.0.113.7", 0, "10.0.0.5"],
+    ["203.0.113.7", 1, "203.0.113.7"],
+    ["6.6.6.6, 203.0.113.7", 1, "203.0.113.7"],
+    ["6.6.6.6, 203.0.113.7, 10.1.1.1", 2, "203.0.113.7"],
+    ["203.0.113.7", 3, "203.0.113.7"],
+    [" , ", 1, "10.0.0.5"],
+    ["::ffff:198.51.100.2", 1, "198.51.100.2"],
+  ])("X-Forwarded-For %p with %i proxies → %s", (header, hops, expected) => {
+    expect(clientIp(req(header), hops)).toBe(expected);
+  });
+
+  it("knows loopback addresses", () => {
+    expect(["127.0.0.1", "127.0.0.2", "::1"].every(isLoopback)).toBe(true);
+    expect(["10.0.0.1", "::2", "1.27.0.0"].some(isLoopback)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { RateLimitVerdict, RateLimiter } from "../core/ports";
-import { clientIp, isLoopback } from "../http/client-ip";
+import { clientIp, isLoopback } from "./client-ip";
 import type { RealtimeSocket } from "./types";
 
 /**
