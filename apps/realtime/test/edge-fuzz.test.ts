@@ -228,7 +228,7 @@ describe(`a seeded fuzz run of the edge (FUZZ_SEED=${SEED})`, () => {
       });
     });
     expect(slow.text).toMatch(/^HTTP\/1\.1 408/);
-    expect(slow.closedAfterMs).toBeLessThan(1000 + 2500);
+    expect(slow.closedAfterMs).toBeLessThan(4500);
 
     // --- Socket.IO ---
     const handshakeOutcomes: string[] = [];

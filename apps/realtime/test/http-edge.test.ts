@@ -20,7 +20,9 @@ describe("the bounded HTTP edge", () => {
     await new Promise((resolve) => socket.on("close", resolve));
     clearInterval(drip);
     expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
-    expect(Date.now() - begun).toBeLessThan(1000 + 1000 + 500);
+    // The timeout plus Node's 1 s check, with room for a busy machine; without the limits set on
+    // purpose the drip would go on for its whole 5 s (Node's default is 60 s plus a 30 s check).
+    expect(Date.now() - begun).toBeLessThan(4500);
     expect(lines).toBeLessThan(50);
   });
 
@@ -37,7 +39,7 @@ describe("the bounded HTTP edge", () => {
     );
     const answer = await rawExchange(portOf(node.url), request.subarray(0, -60), 10_000);
     expect(answer.status).toBe(408);
-    expect(answer.elapsedMs).toBeLessThan(1500 + 1000 + 500);
+    expect(answer.elapsedMs).toBeLessThan(1500 + 1000 + 2000);
   });
 
   it("answers 431 past MAX_HEADER_BYTES and reads only the first MAX_HEADERS headers", async () => {

@@ -155,7 +155,7 @@ describe("SIGHUP on the built node (API key rotation while broadcasts are posted
     const posters = Promise.all([poster(), poster(), poster(), poster()]);
     const accepted = () => answers.filter((a) => a.status === 200).length;
 
-    await until(() => accepted() >= 20, 10000, "calls before the rotation");
+    await until(() => accepted() >= 100, 10000, "calls before the rotation");
     // Step 1: the new key becomes the node's own, the old one stays accepted by its hash.
     envFile(`LARAVEL_API_KEY=${NEW}\nWEBSOCKET_API_KEY_HASH=${sha256(OLD)}`);
     started.kill("SIGHUP");
@@ -165,7 +165,7 @@ describe("SIGHUP on the built node (API key rotation while broadcasts are posted
     expect(withNewKey[0].status).toBe(200);
 
     const beforeSecond = accepted();
-    await until(() => accepted() >= beforeSecond + 20, 10000, "old-key calls between the reloads");
+    await until(() => accepted() >= beforeSecond + 100, 10000, "old-key calls between the reloads");
     // Step 2: the old key is retired.
     envFile(`LARAVEL_API_KEY=${NEW}`);
     secondHupAt = next;
@@ -183,11 +183,16 @@ describe("SIGHUP on the built node (API key rotation while broadcasts are posted
     expect(answers.filter((a) => a.status === 401).every((a) => a.n >= secondHupAt - 4)).toBe(true);
     // Every accepted call was delivered, once.
     const acceptedIds = [...answers, ...withNewKey].filter((a) => a.status === 200).map((a) => a.body.id);
-    expect(acceptedIds.length).toBeGreaterThanOrEqual(42);
+    expect(acceptedIds.length).toBeGreaterThanOrEqual(202);
     await until(() => received.length >= acceptedIds.length, 10000, "every accepted broadcast to arrive");
     const deliveredIds = received.filter((r) => r.event === "notification").map((r) => r.meta?.id);
     expect(deliveredIds).toHaveLength(acceptedIds.length);
     expect(new Set(deliveredIds)).toEqual(new Set(acceptedIds));
+
+    process.stdout.write(
+      `SIGHUP rotation: ${answers.length} calls with the old key (${answers.filter((a) => a.status === 200).length} accepted, ` +
+        `${answers.filter((a) => a.status === 401).length} refused after its removal), ${deliveredIds.length} delivered\n`,
+    );
 
     // A broken edit changes nothing.
     envFile(`LARAVEL_API_KEY=${NEW}\nWEBSOCKET_API_KEY_HASH=zzz`);
