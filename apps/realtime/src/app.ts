@@ -1,4 +1,4 @@
-import { createServer, RequestListener, Server as HttpServer } from "node:http";
+import type { RequestListener, Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApiKeyVerifier } from "./auth/api-key-verifier";
 import { createJwtTokenVerifier } from "./auth/jwt-token-verifier";
@@ -9,6 +9,7 @@ import { publicChannels } from "./core/channel-access";
 import { systemClock, Clock, ChannelAuthorizer, PresenceNotifier } from "./core/ports";
 import { PresenceService } from "./core/presence-service";
 import { Publisher } from "./core/publisher";
+import { createBoundedServer } from "./http/create-bounded-server";
 import { createHttpApp } from "./http/create-http-app";
 import type { HealthReport } from "./http/routes/health";
 import { errorDetail, Logger } from "./observability/logger";
@@ -207,30 +208,6 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       await state.close();
     },
   };
-}
-
-/**
- * The HTTP server with every limit set on purpose (docs/SECURITY.md, "The edge"): a client must send
- * its headers within HTTP_HEADERS_TIMEOUT_MS and its whole request within HTTP_REQUEST_TIMEOUT_MS
- * (408 and closed otherwise; a long-poll's answer is not part of that), at most MAX_HEADER_BYTES of
- * request line and headers (431), and headers past MAX_HEADERS are ignored. Node checks the timeouts
- * every `connectionsCheckingInterval` (30 s by default), so a slow client is cut within a second of them.
- * Idle keep-alive connections live longer than nginx's upstream keepalive_timeout (60 s), so nginx,
- * not the node, closes them: a request on a connection the node just closed would fail with a 502.
- */
-function createBoundedServer(config: Config, listener: RequestListener): HttpServer {
-  const server = createServer(
-    {
-      headersTimeout: config.httpHeadersTimeoutMs,
-      requestTimeout: config.httpRequestTimeoutMs,
-      maxHeaderSize: config.maxHeaderBytes,
-      connectionsCheckingInterval: 1000,
-    },
-    listener,
-  );
-  server.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
-  server.maxHeadersCount = config.maxHeaders;
-  return server;
 }
 
 /**

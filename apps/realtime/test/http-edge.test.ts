@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import { API_KEY, connected, record, startNode, tokenFor, until, wait } from "./helpers/node";
 import { httpRequest, rawExchange } from "./helpers/raw-http";
 
-/** The HTTP server's own limits (createBoundedServer in app.ts), with short timeouts. */
+/** The HTTP server's own limits (http/create-bounded-server.ts), with short timeouts. */
 const edge = () =>
   startNode({ HTTP_HEADERS_TIMEOUT_MS: "1000", HTTP_REQUEST_TIMEOUT_MS: "1500", MAX_HEADER_BYTES: "8192" });
 const portOf = (url: string): number => Number(new URL(url).port);
