@@ -1,4 +1,4 @@
-import { createServer, RequestListener, Server as HttpServer } from "node:http";
+import type { RequestListener, Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApiKeyVerifier } from "./auth/api-key-verifier";
 import { createJwtTokenVerifier } from "./auth/jwt-token-verifier";
@@ -6,15 +6,18 @@ import { createLaravelChannelAuthorizer } from "./auth/laravel-channel-authorize
 import { createLaravelBroadcastAuthorizer } from "./auth/laravel-broadcast-authorizer";
 import { ChannelPresence } from "./core/channel-presence";
 import { parseLaravelMessage } from "./core/laravel-message";
+import { createOriginAllowlist } from "./auth/origin-allowlist";
 import type { Config } from "./config/schema";
 import { publicChannels } from "./core/channel-access";
 import { systemClock, BroadcastAuthorizer, Clock, ChannelAuthorizer, PresenceNotifier } from "./core/ports";
 import { PresenceService } from "./core/presence-service";
 import { Publisher } from "./core/publisher";
+import { createBoundedServer } from "./http/create-bounded-server";
 import { createHttpApp } from "./http/create-http-app";
 import type { HealthReport } from "./http/routes/health";
 import { errorDetail, Logger } from "./observability/logger";
 import type { RealtimeMetrics } from "./observability/metrics";
+import { handshakeRate } from "./socket/connection-limits";
 import { createSocketServer } from "./socket/create-socket-server";
 import { LocalDelivery } from "./socket/local-delivery";
 import { startSlowConsumerGuard } from "./socket/slow-consumer-guard";
@@ -39,6 +42,8 @@ export interface RealtimeApp {
   start(): Promise<AddressInfo>;
   /** Graceful stop: drain sockets (they reconnect elsewhere), then close every part, newest first. */
   stop(): Promise<void>;
+  /** Accepts these API keys from now on (SIGHUP); answers how many are accepted. */
+  reloadApiKeys(laravelApiKey: string | undefined, apiKeyHashes: string[]): number;
 }
 
 /** Builds a node from its parts; nothing listens or ticks until `start()`. */
@@ -48,10 +53,14 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   const startedAt = clock.now();
   let draining = false;
 
-  const notifier = createNotifier(config, logger, metrics);
-  const authorizer = createAuthorizer(config, clock);
+  // The key sent on callbacks to Laravel: the raw LARAVEL_API_KEY, which a SIGHUP may replace.
+  let outgoingKey = config.laravelApiKey ?? "";
+  const currentKey = (): string => outgoingKey;
+  const notifier = createNotifier(config, logger, metrics, currentKey);
+  const authorizer = createAuthorizer(config, clock, currentKey);
   const verifier = createJwtTokenVerifier({
     secret: config.jwtSecret,
+    previousSecret: config.jwtSecretPrevious,
     issuers: config.jwtIssuer,
     audience: config.jwtAudience,
   });
@@ -79,13 +88,32 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   // Socket.IO takes over the request listeners present when it attaches, forwarding what is not
   // its own; so Koa must be registered first, through this indirection (Koa is built below).
   let handleHttp: RequestListener = (_req, res) => res.writeHead(503).end();
-  const httpServer = createServer((req, res) => handleHttp(req, res));
+  const httpServer = createBoundedServer(config, (req, res) => handleHttp(req, res));
+  const originAllowed = createOriginAllowlist(config.corsOrigins);
+  const apiKeys = createApiKeyVerifier(config.laravelApiKey, config.apiKeyHashes);
+  const sharedStateUp = (): boolean => state.health.state() === "ok";
   const { io, context } = createSocketServer(httpServer, {
-    corsOrigins: config.corsOrigins,
     maxPayloadBytes: config.maxPayloadBytes,
     socketEventRateLimit: config.socketEventRateLimit,
+    maxConnections: config.maxConnections,
     adapter: state.adapter,
-    isDraining: () => draining,
+    gate: {
+      isDraining: () => draining,
+      originAllowed,
+      rateOf: handshakeRate({
+        limiter: state.rateLimiter,
+        perSecond: config.handshakeRateLimit,
+        proxyHops: config.trustProxyHops,
+        sharedStateUp,
+      }),
+      onRefusal: (reason) => metrics.handshakesRefused.inc({ reason }),
+    },
+    userCap: {
+      limit: config.maxConnectionsPerUser,
+      admit: (userId, socketId, limit, holdMs) => presenceService.admit(userId, socketId, limit, holdMs),
+      sharedStateUp,
+      onRefusal: () => metrics.handshakesRefused.inc({ reason: "too_many_connections" }),
+    },
     presence: presenceService,
     keepCookie: broadcastAuth !== undefined,
     auth: {
@@ -142,15 +170,16 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   const koa = createHttpApp({
     logger,
     metrics,
-    corsOrigins: config.corsOrigins,
+    corsOrigins: originAllowed,
     auth: {
-      keys: createApiKeyVerifier(config.laravelApiKey, config.apiKeyHashes),
+      keys: apiKeys,
       rateLimiter: state.rateLimiter,
       ratePerSecond: config.apiRateLimit,
     },
     broadcast: {
       publisher,
       maxPayloadBytes: config.maxPayloadBytes,
+      maxJsonDepth: config.maxJsonDepth,
       canPublish: () => !draining && state.health.state() === "ok",
     },
     presence: { presence: state.presence, directory: context.directory },
@@ -188,11 +217,25 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       presenceService.start();
       if (config.echoCompat) channelPresence.start();
       await state.laravelInbox?.start((channel, payload) => takeLaravelMessage(channel, payload));
+      if (config.nodeEnv === "production" && config.corsOrigins.includes("*")) {
+        logger.warn("CORS_ORIGINS=* in production: any web page can open sockets with your users' browsers");
+      }
+      // Which secrets are in force, never their values.
+      logger.info("secrets active", {
+        jwt: config.jwtSecretPrevious ? ["JWT_SECRET", "JWT_SECRET_PREVIOUS"] : ["JWT_SECRET"],
+        api_keys: apiKeys.count,
+      });
       guard = startSlowConsumerGuard(io, (socket) => {
         logger.warn("slow consumer cut off", { socket: socket.id });
         metrics.disconnections.inc({ reason: "slow_consumer" });
       });
       return httpServer.address() as AddressInfo;
+    },
+    reloadApiKeys(laravelApiKey, apiKeyHashes) {
+      apiKeys.replace(laravelApiKey, apiKeyHashes);
+      // Callbacks need a raw key: without one in the new file they keep sending the last one.
+      if (laravelApiKey) outgoingKey = laravelApiKey;
+      return apiKeys.count;
     },
     async stop() {
       if (draining) return;
@@ -228,11 +271,16 @@ async function closeHttp(httpServer: HttpServer, io: RealtimeServer): Promise<vo
   await closed;
 }
 
-function createNotifier(config: Config, logger: Logger, metrics: RealtimeMetrics): PresenceNotifier {
+function createNotifier(
+  config: Config,
+  logger: Logger,
+  metrics: RealtimeMetrics,
+  apiKey: () => string,
+): PresenceNotifier {
   if (!config.laravelApiUrl || !config.laravelApiKey) return noPresenceWebhook;
   return createPresenceWebhook({
     laravelApiUrl: config.laravelApiUrl,
-    apiKey: config.laravelApiKey,
+    apiKey,
     onResult: (outcome, transition, detail) => {
       metrics.presenceWebhooks.inc({ outcome });
       if (outcome === "failed")
@@ -247,7 +295,7 @@ function createBroadcastAuthorizer(config: Config, clock: Clock): BroadcastAutho
   return createLaravelBroadcastAuthorizer({ laravelApiUrl: config.laravelApiUrl, clock });
 }
 
-function createAuthorizer(config: Config, clock: Clock): ChannelAuthorizer {
+function createAuthorizer(config: Config, clock: Clock, apiKey: () => string): ChannelAuthorizer {
   if (config.channelAuth === "none" || !config.laravelApiUrl || !config.laravelApiKey) return publicChannels;
-  return createLaravelChannelAuthorizer({ laravelApiUrl: config.laravelApiUrl, apiKey: config.laravelApiKey, clock });
+  return createLaravelChannelAuthorizer({ laravelApiUrl: config.laravelApiUrl, apiKey, clock });
 }

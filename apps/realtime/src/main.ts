@@ -1,6 +1,7 @@
 import { Registry } from "prom-client";
 import { createRealtimeApp } from "./app";
 import { describeConfig, loadConfig, readEnvironment } from "./config/load-config";
+import { rereadApiKeys } from "./config/reread-api-keys";
 import { developmentExample } from "./dev-example";
 import { createLogger, errorDetail } from "./observability/logger";
 import { RealtimeMetrics } from "./observability/metrics";
@@ -54,6 +55,18 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Key rotation without a restart: the accepted API keys are read again from the .env file.
+  process.on("SIGHUP", () => {
+    const keys = rereadApiKeys(process.cwd(), process.env);
+    if (!keys.ok) {
+      logger.error("SIGHUP: the environment file was not taken; API keys unchanged", { problems: keys.problems });
+      return;
+    }
+    if (keys.pinned.length > 0) {
+      logger.warn("SIGHUP: set in the process environment, which wins over .env", { variables: keys.pinned });
+    }
+    logger.info("api keys reloaded", { active: app.reloadApiKeys(keys.laravelApiKey, keys.apiKeyHashes) });
+  });
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", errorDetail(reason)));

@@ -59,6 +59,52 @@ describe("configuration", () => {
     expect(ok.problems).toEqual([]);
   });
 
+  it("has a default for every security limit, and checks them", () => {
+    expect(loadConfig({}).config).toMatchObject({
+      maxConnections: 0,
+      maxConnectionsPerUser: 50,
+      handshakeRateLimit: 50,
+      trustProxyHops: 1,
+      maxJsonDepth: 32,
+      maxHeaderBytes: 16384,
+      maxHeaders: 100,
+      httpHeadersTimeoutMs: 10000,
+      httpRequestTimeoutMs: 30000,
+      httpKeepAliveTimeoutMs: 65000,
+      jwtSecretPrevious: undefined,
+    });
+    expect(
+      loadConfig({
+        CORS_ORIGINS: "https://forum.example/, https://*.Forum.Example,http://localhost:8080",
+        HTTP_HEADERS_TIMEOUT_MS: "5000",
+        HTTP_REQUEST_TIMEOUT_MS: "5000",
+      }).config.corsOrigins,
+    ).toEqual(["https://forum.example", "https://*.forum.example", "http://localhost:8080"]);
+    expect(
+      loadConfig({
+        CORS_ORIGINS: "https://forum.example/path",
+        HTTP_HEADERS_TIMEOUT_MS: "20000",
+        HTTP_REQUEST_TIMEOUT_MS: "10000",
+        MAX_JSON_DEPTH: "1",
+      }).problems,
+    ).toEqual([
+      'CORS_ORIGINS must be * or origins like https://forum.example or https://*.forum.example, got "https://forum.example/path"',
+      'MAX_JSON_DEPTH must be a whole number from 2 to 1000, got "1"',
+      "HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS (headers are part of the request)",
+    ]);
+  });
+
+  it("requires a previous JWT secret as long as the current one in production", () => {
+    const { problems } = loadConfig({
+      NODE_ENV: "production",
+      JWT_SECRET: "x".repeat(32),
+      JWT_SECRET_PREVIOUS: "short",
+      WEBSOCKET_API_KEY_HASH: "a".repeat(64),
+      CORS_ORIGINS: "https://forum.example",
+    });
+    expect(problems).toEqual(["JWT_SECRET_PREVIOUS must be at least 32 bytes in production"]);
+  });
+
   it("masks secrets when printing the effective config", () => {
     const { config } = loadConfig({ JWT_SECRET: "super-secret-value-123", LARAVEL_API_KEY: "api-key-value-456789" });
     const shown = JSON.stringify(describeConfig(config));

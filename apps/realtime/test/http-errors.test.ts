@@ -81,6 +81,20 @@ describe("HTTP API errors", () => {
     await expectStillServing(node);
   });
 
+  it("answers 422 for a body nested deeper than MAX_JSON_DEPTH, and takes one just within it", async () => {
+    const deep = (levels: number) => '{"a":'.repeat(levels) + "1" + "}".repeat(levels);
+    const body = (levels: number) => `{"event":"notification","to":"user","user_id":42,"data":${deep(levels)}}`;
+    const refused = await expectError(await node.api("/api/broadcast", { body: body(5000) }), 422, "validation_failed");
+    expect(refused.details).toEqual([{ path: "body", message: "JSON nested deeper than 32 levels" }]);
+    // The body is level 1: 31 levels of `data` make 32, the most accepted.
+    expect((await node.api("/api/broadcast", { body: body(32) })).status).toBe(422);
+    expect((await node.api("/api/broadcast", { body: body(31) })).status).toBe(200);
+    // Brackets inside strings are text, not nesting.
+    const inString = { ...valid, data: { text: "[[[[{{{{".repeat(100), quote: '\\"[[[' } };
+    expect((await node.api("/api/broadcast", { body: inString })).status).toBe(200);
+    await expectStillServing(node);
+  });
+
   it("answers 415 unsupported_media_type for a form body", async () => {
     const response = await node.api("/api/broadcast", {
       body: "event=x",

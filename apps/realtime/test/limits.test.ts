@@ -79,3 +79,33 @@ describe("limits and bad input on sockets", () => {
     expect(metrics).toMatch(/realtime_disconnections_total\{reason="slow_consumer"\} 1/);
   });
 });
+
+describe("a flood of client events from many sockets of one user", () => {
+  it("holds every socket to its own rate, and the node keeps answering", async () => {
+    const rate = 10;
+    const node = await startNode({ SOCKET_EVENT_RATE_LIMIT: String(rate), MAX_CONNECTIONS_PER_USER: "20" });
+    const sockets = await Promise.all(
+      Array.from({ length: 20 }, () => connected(node.url, { auth: { token: tokenFor(1) } })),
+    );
+    const started = Date.now();
+    const answers = await Promise.all(
+      sockets.map((socket) =>
+        Promise.all(Array.from({ length: 100 }, (_, i) => request(socket, "thread:viewers", { thread_id: i + 1 }))),
+      ),
+    );
+    const elapsedS = (Date.now() - started) / 1000;
+    for (const perSocket of answers) {
+      const ok = perSocket.filter((a) => a.ok).length;
+      // A bucket of 2 × rate, refilled at `rate` per second while the flood lasted.
+      expect(ok).toBeGreaterThanOrEqual(2 * rate);
+      expect(ok).toBeLessThanOrEqual(2 * rate + Math.ceil(rate * elapsedS) + 1);
+      expect(perSocket.filter((a) => !a.ok).every((a) => a.error === "rate_limited")).toBe(true);
+    }
+    expect(sockets.every((socket) => socket.connected)).toBe(true);
+    expect((await fetch(`${node.url}/health`)).status).toBe(200);
+    // The user's 21st socket is refused: the cap bounds what one user can send per second.
+    const refused = client(node.url, { auth: { token: tokenFor(1) } });
+    const error = await new Promise<Error>((resolve) => refused.once("connect_error", resolve));
+    expect(error.message).toBe("too_many_connections");
+  });
+});

@@ -21,8 +21,29 @@ export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 export type AckErrorCode =
   "invalid" | "forbidden" | "subscription_limit" | "rate_limited" | "auth_unavailable" | "internal";
 
-/** Codes in `connect_error.data.code` (the message is always "unauthorized"). */
-export type ConnectErrorCode = "token_missing" | "token_invalid" | "token_expired";
+/**
+ * Codes in `connect_error.data.code`. The message is "unauthorized" for the token codes, and the
+ * code itself for the others.
+ */
+export type ConnectErrorCode = "token_missing" | "token_invalid" | "token_expired" | "too_many_connections";
+
+/**
+ * Refusals of a Socket.IO HTTP request (handshake, poll, WebSocket upgrade) before Engine.IO sees it,
+ * as `{"code":"<code>"}` with this status. A stock client takes them as a transport error and retries
+ * with backoff; nginx tries the next node on a 503.
+ */
+export const HANDSHAKE_REFUSALS = {
+  /** The node is shutting down. */
+  draining: 503,
+  /** The node holds `MAX_CONNECTIONS` connections. */
+  node_full: 503,
+  /** `Origin` is not in `CORS_ORIGINS`. */
+  origin_not_allowed: 403,
+  /** Past the per-IP handshake rate (`HANDSHAKE_RATE_LIMIT`); with `Retry-After`. */
+  rate_limited: 429,
+} as const;
+
+export type HandshakeRefusalCode = keyof typeof HANDSHAKE_REFUSALS;
 
 /** One problem found in a request, as listed in a 422 answer. */
 export interface ValidationDetail {

@@ -3,6 +3,13 @@ import { createHash, timingSafeEqual } from "node:crypto";
 export interface ApiKeyVerifier {
   /** A short, non-secret name of the matched key (for rate limits), or undefined when none matches. */
   identify(presented: string | undefined): string | undefined;
+  /** How many distinct keys are accepted. */
+  readonly count: number;
+  /**
+   * Accepts these keys from now on (SIGHUP). A request already past `identify` is not affected;
+   * one that arrives after is judged by the new keys only.
+   */
+  replace(rawKey: string | undefined, hashes: string[]): void;
 }
 
 const sha256 = (text: string): Buffer => createHash("sha256").update(text).digest();
@@ -12,8 +19,14 @@ const sha256 = (text: string): Buffer => createHash("sha256").update(text).diges
  * time against every accepted key, so neither the key nor which one matched leaks through timing.
  */
 export function createApiKeyVerifier(rawKey: string | undefined, hashes: string[]): ApiKeyVerifier {
-  const accepted = [...(rawKey ? [sha256(rawKey)] : []), ...hashes.map((hex) => Buffer.from(hex, "hex"))];
+  let accepted = digestsOf(rawKey, hashes);
   return {
+    get count() {
+      return accepted.length;
+    },
+    replace(newRawKey, newHashes) {
+      accepted = digestsOf(newRawKey, newHashes);
+    },
     identify(presented) {
       if (!presented || presented.length > 1024) return undefined;
       const digest = sha256(presented);
@@ -22,4 +35,10 @@ export function createApiKeyVerifier(rawKey: string | undefined, hashes: string[
       return match?.toString("hex").slice(0, 12);
     },
   };
+}
+
+/** The sha256 digests of the accepted keys, each once. */
+function digestsOf(rawKey: string | undefined, hashes: string[]): Buffer[] {
+  const hex = new Set([...(rawKey ? [sha256(rawKey).toString("hex")] : []), ...hashes.map((h) => h.toLowerCase())]);
+  return [...hex].map((digest) => Buffer.from(digest, "hex"));
 }

@@ -16,6 +16,8 @@ export interface TokenVerifier {
 
 export interface JwtOptions {
   secret: string;
+  /** The secret before a rotation (`JWT_SECRET_PREVIOUS`): verifies tokens Laravel signed before it switched. */
+  previousSecret?: string;
   issuers: string[];
   audience?: string;
 }
@@ -25,7 +27,8 @@ const SUBJECT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * HS256 tokens as tymon/jwt-auth issues them: the secret as raw text, `sub` the user id
- * (string or number), `exp` required, `nbf` honoured, 30 s of clock tolerance.
+ * (string or number), `exp` required, `nbf` honoured, 30 s of clock tolerance. A token whose
+ * signature does not match `secret` is tried against `previousSecret`; nothing here ever signs with it.
  */
 export function createJwtTokenVerifier(options: JwtOptions): TokenVerifier {
   const verifyOptions: jwt.VerifyOptions = {
@@ -36,12 +39,25 @@ export function createJwtTokenVerifier(options: JwtOptions): TokenVerifier {
   };
   // A KeyObject made once: given a string, jsonwebtoken first tries (and fails) to parse it as a
   // public key on every verification, which cost ~0.6 ms per handshake in the benchmark profile.
-  const key = createSecretKey(Buffer.from(options.secret));
+  const keys = [options.secret, ...(options.previousSecret ? [options.previousSecret] : [])].map((secret) =>
+    createSecretKey(Buffer.from(secret)),
+  );
+  const decode = (token: string): string | jwt.JwtPayload => {
+    for (const [index, key] of keys.entries()) {
+      try {
+        return jwt.verify(token, key, verifyOptions);
+      } catch (error) {
+        const wrongKey = error instanceof jwt.JsonWebTokenError && error.message === "invalid signature";
+        if (!wrongKey || index === keys.length - 1) throw error;
+      }
+    }
+    throw new Error("no key");
+  };
   return {
     verify(token) {
       let payload: string | jwt.JwtPayload;
       try {
-        payload = jwt.verify(token, key, verifyOptions);
+        payload = decode(token);
       } catch (error) {
         return { ok: false, code: error instanceof jwt.TokenExpiredError ? "token_expired" : "token_invalid" };
       }

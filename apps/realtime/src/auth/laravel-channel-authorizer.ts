@@ -2,7 +2,8 @@ import type { ChannelAuthorizer, ChannelVerdict, Clock } from "../core/ports";
 
 export interface LaravelChannelAuthorizerOptions {
   laravelApiUrl: string;
-  apiKey: string;
+  /** The key to send, read at each call: `LARAVEL_API_KEY`, replaced on SIGHUP. */
+  apiKey: () => string;
   clock: Clock;
   timeoutMs?: number;
   cacheMs?: number;
@@ -26,7 +27,7 @@ export function createLaravelChannelAuthorizer(options: LaravelChannelAuthorizer
         headers: {
           "content-type": "application/json",
           accept: "application/json",
-          "x-websocket-api-key": options.apiKey,
+          "x-websocket-api-key": options.apiKey(),
         },
         body: JSON.stringify({ user_id: userId, channel }),
         signal: AbortSignal.timeout(timeoutMs),

@@ -59,6 +59,9 @@ function checkSecrets(config: Config, problems: string[]): LoadedConfig["generat
       problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET_BYTES} bytes in production`);
     }
     if (!hasApiKey) problems.push("LARAVEL_API_KEY or WEBSOCKET_API_KEY_HASH is required in production");
+    if (config.jwtSecretPrevious !== undefined && Buffer.byteLength(config.jwtSecretPrevious) < MIN_JWT_SECRET_BYTES) {
+      problems.push(`JWT_SECRET_PREVIOUS must be at least ${MIN_JWT_SECRET_BYTES} bytes in production`);
+    }
     if (config.laravelApiKey && config.laravelApiKey.length < MIN_API_KEY_LENGTH) {
       problems.push(`LARAVEL_API_KEY must be at least ${MIN_API_KEY_LENGTH} characters in production`);
     }
@@ -81,6 +84,11 @@ function checkCombinations(config: Config, problems: string[]): void {
   }
   if (config.channelAuth === "laravel" && !config.laravelApiUrl) {
     problems.push("LARAVEL_API_URL is required when CHANNEL_AUTH=laravel");
+  }
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    problems.push(
+      "HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS (headers are part of the request)",
+    );
   }
   if (config.laravelApiUrl && !config.laravelApiKey) {
     problems.push("LARAVEL_API_KEY is required with LARAVEL_API_URL (it authenticates the callbacks)");

@@ -13,6 +13,7 @@ export interface Config {
   redisClusterNodes: string[];
   redisKeyPrefix: string;
   jwtSecret: string;
+  jwtSecretPrevious: string | undefined;
   jwtIssuer: string[];
   jwtAudience: string | undefined;
   laravelApiKey: string | undefined;
@@ -33,6 +34,16 @@ export interface Config {
   maxSubscriptions: number;
   apiRateLimit: number;
   socketEventRateLimit: number;
+  maxConnections: number;
+  maxConnectionsPerUser: number;
+  handshakeRateLimit: number;
+  trustProxyHops: number;
+  maxJsonDepth: number;
+  maxHeaderBytes: number;
+  maxHeaders: number;
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
   shutdownTimeoutMs: number;
   logLevel: "error" | "warn" | "info" | "debug";
   logFormat: "json" | "pretty";
@@ -99,6 +110,18 @@ const sha256List: Parser<string[]> = (raw) => {
     : hashes.map((h) => h.toLowerCase());
 };
 
+/**
+ * `*`, or origins as browsers send them (`scheme://host[:port]`, no path); a host may start with
+ * `*.` for any subdomain at any depth (not the bare domain). A trailing slash is dropped.
+ */
+const originList: Parser<string[]> = (raw) => {
+  const origins = (list(raw) as string[]).map((origin) => origin.replace(/\/+$/, "").toLowerCase());
+  const bad = origins.find((origin) => origin !== "*" && !/^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/.test(origin));
+  return bad === undefined
+    ? origins
+    : { problem: `must be * or origins like https://forum.example or https://*.forum.example, got "${bad}"` };
+};
+
 const hostPorts: Parser<string[]> = (raw) => {
   const nodes = list(raw) as string[];
   return nodes.every((node) => /^[^:\s]+:\d{1,5}$/.test(node)) ? nodes : { problem: "must be host:port,host:port" };
@@ -151,6 +174,14 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     parse: text,
     secret: true,
   },
+  jwtSecretPrevious: {
+    key: "jwtSecretPrevious",
+    env: "JWT_SECRET_PREVIOUS",
+    doc: "the JWT secret before a rotation: still verifies tokens, never signs",
+    fallback: undefined,
+    parse: optionalText,
+    secret: true,
+  },
   jwtIssuer: {
     key: "jwtIssuer",
     env: "JWT_ISSUER",
@@ -190,9 +221,9 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
   corsOrigins: {
     key: "corsOrigins",
     env: "CORS_ORIGINS",
-    doc: "allowed origins, comma-separated; * allows any",
+    doc: "origins allowed to open sockets and call the API, comma-separated (https://*.forum.example for subdomains); * allows any",
     fallback: (env) => (env.NODE_ENV === "production" ? [] : ["*"]),
-    parse: list,
+    parse: originList,
   },
   channelAuth: {
     key: "channelAuth",
@@ -296,6 +327,76 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     doc: "client events per second per socket (bursts of twice that)",
     fallback: 20,
     parse: integer(1, 100_000),
+  },
+  maxConnections: {
+    key: "maxConnections",
+    env: "MAX_CONNECTIONS",
+    doc: "connections this node takes; past it handshakes get 503 (nginx tries another node); 0 = no cap",
+    fallback: 0,
+    parse: integer(0, 10_000_000),
+  },
+  maxConnectionsPerUser: {
+    key: "maxConnectionsPerUser",
+    env: "MAX_CONNECTIONS_PER_USER",
+    doc: "sockets one user may hold across the cluster (connect_error too_many_connections); 0 = no cap",
+    fallback: 50,
+    parse: integer(0, 1_000_000),
+  },
+  handshakeRateLimit: {
+    key: "handshakeRateLimit",
+    env: "HANDSHAKE_RATE_LIMIT",
+    doc: "new Socket.IO sessions per second per client IP, cluster-wide (429); loopback is not counted; 0 = no limit",
+    fallback: 50,
+    parse: integer(0, 1_000_000),
+  },
+  trustProxyHops: {
+    key: "trustProxyHops",
+    env: "TRUST_PROXY_HOPS",
+    doc: "proxies (nginx) in front of the node: the client IP is that many X-Forwarded-For entries from the right; 0 = the TCP peer",
+    fallback: 1,
+    parse: integer(0, 10),
+  },
+  maxJsonDepth: {
+    key: "maxJsonDepth",
+    env: "MAX_JSON_DEPTH",
+    doc: "deepest nesting of objects and arrays accepted in a JSON body",
+    fallback: 32,
+    parse: integer(2, 1000),
+  },
+  maxHeaderBytes: {
+    key: "maxHeaderBytes",
+    env: "MAX_HEADER_BYTES",
+    doc: "request line and headers of one HTTP request; past it 431",
+    fallback: 16_384,
+    parse: integer(4096, 1_048_576),
+  },
+  maxHeaders: {
+    key: "maxHeaders",
+    env: "MAX_HEADERS",
+    doc: "headers read per HTTP request; the rest are ignored",
+    fallback: 100,
+    parse: integer(20, 2000),
+  },
+  httpHeadersTimeoutMs: {
+    key: "httpHeadersTimeoutMs",
+    env: "HTTP_HEADERS_TIMEOUT_MS",
+    doc: "time to send a request's headers (slow headers get 408 and the connection closed)",
+    fallback: 10_000,
+    parse: integer(500, 600_000),
+  },
+  httpRequestTimeoutMs: {
+    key: "httpRequestTimeoutMs",
+    env: "HTTP_REQUEST_TIMEOUT_MS",
+    doc: "time to send a whole request, body included (not the answer: long-polls are not cut)",
+    fallback: 30_000,
+    parse: integer(500, 3_600_000),
+  },
+  httpKeepAliveTimeoutMs: {
+    key: "httpKeepAliveTimeoutMs",
+    env: "HTTP_KEEP_ALIVE_TIMEOUT_MS",
+    doc: "idle keep-alive connection lifetime; above nginx's upstream keepalive_timeout (60 s)",
+    fallback: 65_000,
+    parse: integer(1000, 600_000),
   },
   shutdownTimeoutMs: {
     key: "shutdownTimeoutMs",

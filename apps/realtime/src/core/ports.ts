@@ -101,6 +101,12 @@ export interface OnlinePage {
 }
 
 export interface PresenceStore {
+  /**
+   * Holds a place for a socket about to connect, unless the user already has `limit` sockets and
+   * places, cluster-wide; false then. The place ends when `connect` counts the socket, or at `until`
+   * (a handshake that never completed).
+   */
+  reserve(userId: string, socketId: string, limit: number, now: number, until: number): Promise<boolean>;
   /** Counts a socket; true when the user just came online (not back within the grace). */
   connect(userId: string, socketId: string, now: number): Promise<boolean>;
   /** Uncounts a socket; a user left with none goes offline at `offlineAt` unless a socket returns. */

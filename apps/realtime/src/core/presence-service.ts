@@ -35,6 +35,15 @@ export class PresenceService {
     clearInterval(this.timer);
   }
 
+  /**
+   * Whether a user may open one more socket (`limit` cluster-wide): holds a place for it until it
+   * connects, or for `holdMs` when its handshake does not complete.
+   */
+  admit(userId: string, socketId: string, limit: number, holdMs: number): Promise<boolean> {
+    const now = this.options.clock.now();
+    return this.options.store.reserve(userId, socketId, limit, now, now + holdMs);
+  }
+
   async connected(userId: string, socketId: string): Promise<void> {
     const now = this.options.clock.now();
     if (await this.options.store.connect(userId, socketId, now)) await this.announce("user_online", userId, now);

@@ -1,12 +1,11 @@
 import type { Middleware } from "koa";
+import type { OriginAllowlist } from "../auth/origin-allowlist";
 
 /** CORS for the API: the configured origins (or any, with `*`), preflights answered here. */
-export function cors(origins: string[]): Middleware {
-  const any = origins.includes("*");
-  const allowed = new Set(origins);
+export function cors(allowed: OriginAllowlist): Middleware {
   return async (ctx, next) => {
     const origin = ctx.get("Origin");
-    if (origin && (any || allowed.has(origin))) {
+    if (origin && allowed(origin)) {
       ctx.set("Access-Control-Allow-Origin", origin);
       ctx.set("Vary", "Origin");
       if (ctx.method === "OPTIONS") {

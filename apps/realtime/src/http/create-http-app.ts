@@ -2,6 +2,7 @@ import Koa from "koa";
 import Router from "@koa/router";
 import type { Logger } from "../observability/logger";
 import type { RealtimeMetrics } from "../observability/metrics";
+import type { OriginAllowlist } from "../auth/origin-allowlist";
 import { apiAuth, ApiAuthOptions } from "./api-auth";
 import { cors } from "./cors";
 import { errorMiddleware } from "./error-middleware";
@@ -13,7 +14,7 @@ import { presenceRoutes, PresenceRouteOptions } from "./routes/presence";
 export interface HttpAppOptions {
   logger: Logger;
   metrics: RealtimeMetrics;
-  corsOrigins: string[];
+  corsOrigins: OriginAllowlist;
   auth: Omit<ApiAuthOptions, "metrics">;
   broadcast: Omit<BroadcastRouteOptions, "metrics">;
   presence: PresenceRouteOptions;

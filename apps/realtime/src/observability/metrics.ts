@@ -19,6 +19,7 @@ export class RealtimeMetrics {
   readonly historyReplays: Counter<"outcome">;
   readonly presenceWebhooks: Counter<"outcome">;
   readonly socketWrites: Counter<"path">;
+  readonly handshakesRefused: Counter<"reason">;
   /** Read at each scrape; the composition root points them at the presence store and the backend. */
   countOnlineUsers: () => Promise<number> = async () => 0;
   isBackendUp: () => boolean = () => true;
@@ -113,6 +114,12 @@ export class RealtimeMetrics {
       name: "realtime_socket_writes_total",
       help: "Live channel messages written to sockets, by path: direct (frame on an idle websocket) or queued (Engine.IO).",
       labelNames: ["path"],
+      registers,
+    });
+    this.handshakesRefused = new Counter({
+      name: "realtime_handshakes_refused_total",
+      help: "Socket.IO connections refused before authentication or by a cap, by reason (draining, node_full, origin_not_allowed, rate_limited, too_many_connections).",
+      labelNames: ["reason"],
       registers,
     });
     collectLintCleanDefaults(registry);

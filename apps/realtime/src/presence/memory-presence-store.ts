@@ -13,8 +13,20 @@ const MAX_LAST_SEEN = 100_000;
 export class MemoryPresenceStore implements PresenceStore {
   private readonly online = new Map<string, OnlineUser>();
   private readonly lastSeen = new Map<string, number>();
+  /** Places held by `reserve`: user → socket → until. */
+  private readonly places = new Map<string, Map<string, number>>();
+
+  async reserve(userId: string, socketId: string, limit: number, now: number, until: number): Promise<boolean> {
+    const held = this.placesOf(userId, now);
+    if ((this.online.get(userId)?.sockets.size ?? 0) + (held?.size ?? 0) >= limit) return false;
+    if (held) held.set(socketId, until);
+    else this.places.set(userId, new Map([[socketId, until]]));
+    return true;
+  }
 
   async connect(userId: string, socketId: string, now: number): Promise<boolean> {
+    const held = this.places.get(userId);
+    if (held?.delete(socketId) && held.size === 0) this.places.delete(userId);
     const user = this.online.get(userId);
     this.remember(userId, now);
     if (user) {
@@ -33,6 +45,7 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async takeExpired(now: number): Promise<string[]> {
+    for (const userId of this.places.keys()) this.placesOf(userId, now);
     const expired: string[] = [];
     for (const [userId, user] of this.online) {
       if (user.offlineAt !== null && user.offlineAt <= now) {
@@ -63,6 +76,16 @@ export class MemoryPresenceStore implements PresenceStore {
     const page = start < 0 ? [] : ids.slice(start, start + limit);
     const more = start >= 0 && start + limit < ids.length;
     return { count: ids.length, userIds: page, nextCursor: more ? page[page.length - 1] : null };
+  }
+
+  /** A user's places still held at `now` (the others are dropped). */
+  private placesOf(userId: string, now: number): Map<string, number> | undefined {
+    const held = this.places.get(userId);
+    if (!held) return undefined;
+    for (const [socketId, until] of held) if (until <= now) held.delete(socketId);
+    if (held.size > 0) return held;
+    this.places.delete(userId);
+    return undefined;
   }
 
   private remember(userId: string, at: number): void {

@@ -10,11 +10,24 @@ import { RedisScript } from "../cluster/redis-script";
  *   p:n:{node}   SET  "user|socket"     a node's sockets, to reap them when the node dies
  *   p:hb         ZSET node → last beat  node heartbeats
  *   p:seen:{user} STRING ms             last seen, kept 30 days
+ *   p:r:{user}   ZSET socket → until   places held for handshakes in progress (MAX_CONNECTIONS_PER_USER)
  * Every transition is one script, so exactly one node sees each 0→1 and each expiry.
  */
 
+/** Holds a place unless the user's sockets and places already reach the limit. */
+const RESERVE = new RedisScript(`
+local p, user, socket, limit, now, untilMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local places = p .. 'p:r:' .. user
+redis.call('ZREMRANGEBYSCORE', places, '-inf', now)
+if redis.call('HLEN', p .. 'p:c:' .. user) + redis.call('ZCARD', places) >= limit then return 0 end
+redis.call('ZADD', places, untilMs, socket)
+redis.call('PEXPIRE', places, math.max(1, untilMs - now))
+return 1
+`);
+
 const CONNECT = new RedisScript(`
 local p, user, socket, node, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+redis.call('ZREM', p .. 'p:r:' .. user, socket)
 redis.call('HSET', p .. 'p:c:' .. user, socket, node)
 redis.call('SADD', p .. 'p:n:' .. node, user .. '|' .. socket)
 redis.call('SET', p .. 'p:seen:' .. user, now, 'EX', 2592000)
@@ -81,6 +94,10 @@ export class RedisPresenceStore implements PresenceStore {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisPresenceOptions) {}
+
+  async reserve(userId: string, socketId: string, limit: number, now: number, until: number): Promise<boolean> {
+    return (await this.run(RESERVE, [userId, socketId, limit, now, until])) === 1;
+  }
 
   async connect(userId: string, socketId: string, now: number): Promise<boolean> {
     this.local.set(socketId, userId);

@@ -5,7 +5,8 @@ import type { PresenceService } from "../core/presence-service";
 import { errorDetail } from "../observability/logger";
 import { createSocketAuthMiddleware, SocketAuthOptions } from "./auth-middleware";
 import { coalesceWebSocketWrites } from "./coalesce-writes";
-import { installDrainGate } from "./drain-gate";
+import { installHandshakeGate, HandshakeGateOptions } from "./handshake-gate";
+import { userConnectionCap, UserConnectionCapOptions } from "./connection-limits";
 import type { SocketContext } from "./context";
 import { createClientEventListeners } from "./client-event-listeners";
 import { SharedListeners } from "./shared-listeners";
@@ -15,13 +16,15 @@ import { leavePresence } from "./echo/echo-unsubscribe";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
 export interface SocketServerOptions {
-  corsOrigins: string[];
   maxPayloadBytes: number;
   socketEventRateLimit: number;
+  /** Engine.IO sessions this node takes (0: no cap); past it handshakes get 503 (handshake-gate.ts). */
+  maxConnections: number;
   adapter?: ServerOptions["adapter"];
   auth: SocketAuthOptions;
-  /** True while the node drains: new handshakes are refused (drain-gate.ts). */
-  isDraining: () => boolean;
+  /** Draining, origin and rate checks before Engine.IO (handshake-gate.ts). */
+  gate: Omit<HandshakeGateOptions, "path" | "hasSession" | "isFull">;
+  userCap: UserConnectionCapOptions;
   /** Called once the server exists, to build what needs it (delivery, directory). */
   buildContext: (io: RealtimeServer) => SocketContext;
   presence: PresenceService;
@@ -35,12 +38,20 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     path: SOCKET_PATH,
     transports: ["polling", "websocket"],
     maxHttpBufferSize: options.maxPayloadBytes,
-    cors: { origin: options.corsOrigins.includes("*") ? true : options.corsOrigins, credentials: true },
+    cors: {
+      origin: (origin, allow) => allow(null, origin === undefined || options.gate.originAllowed(origin)),
+      credentials: true,
+    },
     serveClient: false,
     ...(options.adapter ? { adapter: options.adapter } : {}),
   });
-  const engine = io.engine as unknown as { clients: Record<string, unknown> };
-  installDrainGate(httpServer, SOCKET_PATH, options.isDraining, (sid) => Object.hasOwn(engine.clients, sid));
+  const engine = io.engine as unknown as { clients: Record<string, unknown>; clientsCount: number };
+  installHandshakeGate(httpServer, {
+    ...options.gate,
+    path: SOCKET_PATH,
+    hasSession: (sid) => Object.hasOwn(engine.clients, sid),
+    isFull: () => options.maxConnections > 0 && engine.clientsCount >= options.maxConnections,
+  });
   const context = options.buildContext(io);
   // Presence joins still in flight, by socket id: a disconnect waits for its socket's join.
   const joining = new Map<string, Promise<void>>();
@@ -49,6 +60,7 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     ["disconnect", createDisconnectListener(context, options, joining)],
   ]);
   io.use(createSocketAuthMiddleware(options.auth));
+  io.use(userConnectionCap(options.userCap));
   io.on("connection", (socket) => onConnection(context, options, socket, listeners, joining));
   return { io, context };
 }

@@ -2,7 +2,8 @@ import type { PresenceNotifier, PresenceTransition } from "../core/ports";
 
 export interface PresenceWebhookOptions {
   laravelApiUrl: string;
-  apiKey: string;
+  /** The key to send, read at each call: `LARAVEL_API_KEY`, replaced on SIGHUP. */
+  apiKey: () => string;
   /** Attempts per transition, the first included. Default 6 (about 30 s of retries). */
   attempts?: number;
   baseDelayMs?: number;
@@ -37,7 +38,7 @@ export function createPresenceWebhook(options: PresenceWebhookOptions): Presence
       try {
         const response = await fetch(url, {
           method: "POST",
-          headers: { "content-type": "application/json", "x-websocket-api-key": options.apiKey },
+          headers: { "content-type": "application/json", "x-websocket-api-key": options.apiKey() },
           body: JSON.stringify(transition),
           signal: AbortSignal.timeout(timeoutMs),
         });

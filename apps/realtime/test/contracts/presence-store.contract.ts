@@ -51,5 +51,31 @@ export function presenceStoreContract(name: string, make: () => Promise<Presence
     it("says unknown users are offline and never seen", async () => {
       expect((await store.lookup(["404"])).get("404")).toEqual({ online: false, connections: 0, lastSeen: null });
     });
+
+    it("holds places up to the limit, counting connected sockets and places alike", async () => {
+      await store.connect("1", "a", 1000);
+      expect(await store.reserve("1", "b", 3, 1000, 11_000)).toBe(true);
+      expect(await store.reserve("1", "c", 3, 1000, 11_000)).toBe(true);
+      expect(await store.reserve("1", "d", 3, 1000, 11_000)).toBe(false);
+      expect(await store.reserve("2", "e", 3, 1000, 11_000)).toBe(true);
+    });
+
+    it("turns a place into a socket on connect, and frees a place that was never used when it runs out", async () => {
+      expect(await store.reserve("1", "a", 2, 1000, 11_000)).toBe(true);
+      expect(await store.reserve("1", "b", 2, 1000, 11_000)).toBe(true);
+      await store.connect("1", "a", 1500);
+      expect(await store.reserve("1", "c", 2, 2000, 12_000)).toBe(false);
+      // "b" never connected: its place ends at 11 000.
+      expect(await store.reserve("1", "c", 2, 11_000, 21_000)).toBe(true);
+      expect((await store.lookup(["1"])).get("1")).toMatchObject({ connections: 1 });
+    });
+
+    it("gives a place back when a socket disconnects", async () => {
+      await store.reserve("1", "a", 1, 1000, 11_000);
+      await store.connect("1", "a", 1000);
+      expect(await store.reserve("1", "b", 1, 1000, 11_000)).toBe(false);
+      await store.disconnect("1", "a", 6000);
+      expect(await store.reserve("1", "b", 1, 1000, 11_000)).toBe(true);
+    });
   });
 }

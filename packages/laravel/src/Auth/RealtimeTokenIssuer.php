@@ -14,6 +14,17 @@ use MechaMap\Realtime\Exceptions\RealtimeConfigurationException;
  * HS256 with JWT_SECRET as raw key bytes, shaped like a tymon/jwt-auth token (header
  * `{"typ":"JWT","alg":"HS256"}`, claims `iss, iat, exp, nbf, jti, sub` and `prv` for a
  * model), so the node accepts these and tymon's tokens alike, and tymon accepts these.
+ *
+ * Rotating JWT_SECRET without logging anyone out (the node verifies with JWT_SECRET and, when
+ * set, JWT_SECRET_PREVIOUS; it never signs with the previous one):
+ *  1. nodes: JWT_SECRET=<new>, JWT_SECRET_PREVIOUS=<old>; restart them one at a time (a rolling
+ *     restart drains each node, its sockets reconnect elsewhere with the tokens they have);
+ *  2. Laravel: JWT_SECRET=<new> (this class signs with it from the next request on);
+ *  3. wait until every token signed with <old> has expired: JWT_TTL, plus the node's 30 s of
+ *     clock tolerance (sockets already connected are not asked again);
+ *  4. nodes: remove JWT_SECRET_PREVIOUS, rolling restart again.
+ * Signing with the new secret before step 1 is done everywhere would refuse tokens on the nodes
+ * not yet restarted. The API key's rotation needs no restart (docs/LARAVEL.md, docs/SECURITY.md).
  */
 final class RealtimeTokenIssuer
 {

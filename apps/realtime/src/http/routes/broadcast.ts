@@ -10,6 +10,8 @@ export interface BroadcastRouteOptions {
   publisher: Publisher;
   metrics: RealtimeMetrics;
   maxPayloadBytes: number;
+  /** MAX_JSON_DEPTH: deeper bodies are refused (422) before they are parsed. */
+  maxJsonDepth: number;
   /** False while this node cannot fan out (draining, backend down): answer 503, never a 2xx. */
   canPublish: () => boolean;
 }
@@ -42,7 +44,7 @@ export function broadcastRoutes(options: BroadcastRouteOptions): Router {
   }
 
   router.post("/api/broadcast", async (ctx) => {
-    const body = await readJsonBody(ctx.req, options.maxPayloadBytes);
+    const body = await readJsonBody(ctx.req, options.maxPayloadBytes, options.maxJsonDepth);
     const problems: ValidationDetail[] = [];
     const header = ctx.get("Idempotency-Key") || undefined;
     const command = parseBroadcast(body, problems, "", header, ctx.get("X-Socket-ID") || undefined);
@@ -54,7 +56,7 @@ export function broadcastRoutes(options: BroadcastRouteOptions): Router {
   });
 
   router.post("/api/broadcast/batch", async (ctx) => {
-    const body = await readJsonBody(ctx.req, options.maxPayloadBytes);
+    const body = await readJsonBody(ctx.req, options.maxPayloadBytes, options.maxJsonDepth);
     const problems: ValidationDetail[] = [];
     const commands = parseBatch(body, problems);
     if (problems.length > 0) {
