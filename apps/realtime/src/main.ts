@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const app = createRealtimeApp({ config, logger, metrics, state });
   const address = await app.start();
   logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });
+  if (config.nodeEnv !== "production") logger.info("demo page", { url: `http://localhost:${address.port}/demo` });
   if (generated.jwtSecret || generated.apiKey) {
     process.stderr.write(developmentExample(config, generated, address.port));
   }
