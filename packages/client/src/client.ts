@@ -12,6 +12,7 @@ import { asClientError, RealtimeClientError } from "./client-error.js";
 import { EventFilter, isEventMeta } from "./event-filter.js";
 import { Listeners } from "./listeners.js";
 import { OffsetStore } from "./offset-store.js";
+import { watchPageLifecycle } from "./page-lifecycle.js";
 import { PresenceWatch } from "./presence-watch.js";
 import { resolveStorage } from "./storage.js";
 import { Subscription } from "./subscription.js";
@@ -43,6 +44,9 @@ export class RealtimeClient {
   private current: ClientState = "connecting";
   private tokenExpired = false;
   private renewedAfterRefusal = false;
+  /** Set from `pagehide` on: an event the app would get now dies with the page, so it is left for the next one. */
+  private leavingPage = false;
+  private readonly stopWatchingPage: () => void;
 
   constructor(options: ConnectOptions) {
     this.tokens = new TokenSource(options.token, options.getToken);
@@ -52,6 +56,8 @@ export class RealtimeClient {
       path: options.path ?? "/socket.io",
       ...(options.transports ? { transports: options.transports } : {}),
       autoConnect: false,
+      // Leaving the page says goodbye at once: presence starts its grace now, not after a ping timeout.
+      closeOnBeforeunload: true,
       // A function: socket.io-client calls it before each (re)connection, so every handshake
       // carries the current token and the newest offsets.
       auth: (send) => void this.handshakeAuth().then(send),
@@ -65,6 +71,16 @@ export class RealtimeClient {
     this.socket.on("user_online", (change: PresenceChange) => this.presence.changed(change.user_id, true, change.at));
     this.socket.on("user_offline", (change: PresenceChange) => this.presence.changed(change.user_id, false, change.at));
     this.socket.onAny((event: string, data: unknown, meta: unknown) => this.onEvent(event, data, meta));
+    this.stopWatchingPage = watchPageLifecycle(
+      () => {
+        this.leavingPage = true;
+        this.socket.disconnect();
+      },
+      () => {
+        this.leavingPage = false;
+        if (this.current !== "closed") this.socket.connect();
+      },
+    );
     this.socket.connect();
   }
 
@@ -137,6 +153,7 @@ export class RealtimeClient {
   /** Disconnects for good; stored offsets stay for the next page. */
   close(): void {
     this.tokens.stopRenewing();
+    this.stopWatchingPage();
     this.setState("closed");
     this.socket.disconnect();
     for (const pending of this.channels.values()) pending.settle?.(new RealtimeClientError("closed", "closed"));
@@ -209,7 +226,7 @@ export class RealtimeClient {
   }
 
   private onEvent(event: string, data: unknown, meta: unknown): void {
-    if (!isEventMeta(meta)) return; // presence and control events have handlers of their own
+    if (!isEventMeta(meta) || this.leavingPage) return; // presence and control events have handlers of their own
     const subscription = this.channels.get(meta.channel)?.subscription;
     const own = this.ownChannels().includes(meta.channel);
     if (!subscription && !own) return;
