@@ -6,6 +6,8 @@ export interface TcpProxy {
   /** Cuts every connection and refuses new ones (closed at once) until `up()`. */
   down(): void;
   up(): void;
+  /** Sends new connections to another port from now on (a load balancer picking another node). */
+  retarget(port: number): void;
   close(): Promise<void>;
 }
 
@@ -18,9 +20,10 @@ afterEach(async () => {
 export async function startProxy(targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let accepting = true;
+  let target = targetPort;
   const server = createServer((downstream) => {
     if (!accepting) return void downstream.destroy();
-    const upstream = connect(targetPort, "127.0.0.1");
+    const upstream = connect(target, "127.0.0.1");
     open.add(downstream).add(upstream);
     const close = () => {
       downstream.destroy();
@@ -40,6 +43,9 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     },
     up() {
       accepting = true;
+    },
+    retarget(port) {
+      target = port;
     },
     close() {
       proxies.delete(proxy);
