@@ -1,13 +1,7 @@
-import { io, Socket } from "socket.io-client";
-import {
-  ALL_CHANNEL,
-  userChannel,
-  type ClientToServerEvents,
-  type EventData,
-  type PresenceChange,
-  type ServerToClientEvents,
-} from "@mechamap/protocol";
+import { io } from "socket.io-client";
+import { ALL_CHANNEL, userChannel, type EventData, type PresenceChange } from "@mechamap/protocol";
 import { channelOf } from "./channel-ref.js";
+import { ACK_TIMEOUT_MS, ChannelSubscriptions, ClientSocket } from "./channel-subscriptions.js";
 import { asClientError, RealtimeClientError } from "./client-error.js";
 import { EventFilter, isEventMeta } from "./event-filter.js";
 import { Listeners } from "./listeners.js";
@@ -15,28 +9,18 @@ import { OffsetStore } from "./offset-store.js";
 import { watchPageLifecycle } from "./page-lifecycle.js";
 import { PresenceWatch } from "./presence-watch.js";
 import { resolveStorage } from "./storage.js";
-import { Subscription } from "./subscription.js";
+import type { Subscription } from "./subscription.js";
 import { TokenSource } from "./token-source.js";
 import type { ChannelRef, ClientState, ConnectOptions, EventListener, GapInfo, PresenceListener } from "./types.js";
-
-/** How long a subscribe or a watch waits for its ack while connected. */
-const ACK_TIMEOUT_MS = 10_000;
-
-interface Pending {
-  subscription: Subscription;
-  /** The app's `subscribe()` promise, settled by the first ack. */
-  ready: Promise<Subscription>;
-  settle?: (error?: RealtimeClientError) => void;
-}
 
 /**
  * A connection to MechaMap Realtime that makes SPEC 5's recovery automatic: every handshake and every
  * subscribe carries the newest offset handed to the app; events reach the app once, in offset order.
  */
 export class RealtimeClient {
-  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly socket: ClientSocket;
   private readonly listeners = new Listeners();
-  private readonly channels = new Map<string, Pending>();
+  private readonly channels: ChannelSubscriptions;
   private readonly offsets: OffsetStore;
   private readonly filter: EventFilter;
   private readonly tokens: TokenSource;
@@ -61,6 +45,10 @@ export class RealtimeClient {
       // A function: socket.io-client calls it before each (re)connection, so every handshake
       // carries the current token and the newest offsets.
       auth: (send) => void this.handshakeAuth().then(send),
+    });
+    this.channels = new ChannelSubscriptions(this.socket, this.offsets, this.filter, {
+      gap: (channel) => this.listeners.emit("gap", { channel }),
+      error: (error) => this.listeners.emit("error", error),
     });
     this.socket.on("connect", () => this.onConnect());
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
@@ -108,28 +96,7 @@ export class RealtimeClient {
     const channel = channelOf(ref);
     if (channel === undefined) return Promise.reject(new RealtimeClientError("invalid", "not a channel"));
     if (this.current === "closed") return Promise.reject(new RealtimeClientError("closed", "the client is closed"));
-    const known = this.channels.get(channel);
-    if (known) return known.ready;
-    const subscription = new Subscription(channel, (s) => this.leave(s));
-    let settle: (error?: RealtimeClientError) => void = () => undefined;
-    const ready = new Promise<Subscription>((resolve, reject) => {
-      settle = (error) => {
-        if (error) return reject(error);
-        resolve(subscription);
-        subscription.release();
-      };
-    });
-    const pending: Pending = {
-      subscription,
-      ready,
-      settle: (error) => {
-        pending.settle = undefined;
-        settle(error);
-      },
-    };
-    this.channels.set(channel, pending);
-    if (this.socket.connected) this.join(pending);
-    return ready;
+    return this.channels.subscribe(channel);
   }
 
   /** Reports `user_online` / `user_offline` of these users to `listener`; resolves with who is online now. */
@@ -156,7 +123,7 @@ export class RealtimeClient {
     this.stopWatchingPage();
     this.setState("closed");
     this.socket.disconnect();
-    for (const pending of this.channels.values()) pending.settle?.(new RealtimeClientError("closed", "closed"));
+    this.channels.closeAll();
   }
 
   private async handshakeAuth(): Promise<Record<string, unknown>> {
@@ -183,7 +150,7 @@ export class RealtimeClient {
   private onConnect(): void {
     this.renewedAfterRefusal = false;
     this.setState("connected");
-    for (const pending of this.channels.values()) this.join(pending);
+    this.channels.joinAll();
     if (this.presence.watched.length > 0) void this.rewatch();
     this.tokens.renewBeforeExpiry(
       async (token) => {
@@ -227,51 +194,12 @@ export class RealtimeClient {
 
   private onEvent(event: string, data: unknown, meta: unknown): void {
     if (!isEventMeta(meta) || this.leavingPage) return; // presence and control events have handlers of their own
-    const subscription = this.channels.get(meta.channel)?.subscription;
+    const subscription = this.channels.get(meta.channel);
     const own = this.ownChannels().includes(meta.channel);
     if (!subscription && !own) return;
     if (!this.filter.accept(meta)) return;
     if (subscription) subscription.deliver(event, data as EventData, meta);
     else this.listeners.emit(event, data, meta);
-  }
-
-  /** Sends `subscribe {channel, since}` for this connection; the first answer settles `subscribe()`. */
-  private join(pending: Pending): void {
-    const { channel } = pending.subscription;
-    const since = this.offsets.get(channel);
-    this.socket
-      .timeout(ACK_TIMEOUT_MS)
-      .emit("subscribe", since === undefined ? { channel } : { channel, since }, (error, answer) => {
-        if (this.channels.get(channel) !== pending) return; // left meanwhile
-        if (error) {
-          // Disconnected before the answer: the next connection joins again.
-          if (!this.socket.connected) return;
-          return this.refuse(pending, new RealtimeClientError("timeout", `subscribe ${channel}: no answer`, channel));
-        }
-        if (!answer.ok) {
-          return this.refuse(pending, new RealtimeClientError(answer.error, `subscribe ${channel} refused`, channel));
-        }
-        if (since !== undefined && !answer.recovered) this.listeners.emit("gap", { channel });
-        pending.settle?.();
-      });
-  }
-
-  private refuse(pending: Pending, error: RealtimeClientError): void {
-    this.channels.delete(error.channel ?? "");
-    if (pending.settle) pending.settle(error);
-    else this.listeners.emit("error", error); // refused on a resubscribe: the app hears of it here
-  }
-
-  private async leave(subscription: Subscription): Promise<void> {
-    const { channel } = subscription;
-    if (this.channels.get(channel)?.subscription !== subscription) return;
-    this.channels.delete(channel);
-    this.filter.forget(channel);
-    if (!this.socket.connected) return; // the next connection simply does not join it
-    await this.socket
-      .timeout(ACK_TIMEOUT_MS)
-      .emitWithAck("unsubscribe", { channel })
-      .catch(() => undefined); // a lost answer leaves the socket in the room until it reconnects: harmless
   }
 
   private async rewatch(): Promise<void> {
