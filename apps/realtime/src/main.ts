@@ -28,7 +28,6 @@ async function main(): Promise<void> {
   const app = createRealtimeApp({ config, logger, metrics, state });
   const address = await app.start();
   logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });
-  if (config.nodeEnv !== "production") logger.info("demo page", { url: `http://localhost:${address.port}/demo` });
   if (generated.jwtSecret || generated.apiKey) {
     process.stderr.write(developmentExample(config, generated, address.port));
   }
@@ -58,6 +57,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", errorDetail(reason)));
+  if (config.nodeEnv !== "production") logger.info("demo page", { url: `http://localhost:${address.port}/demo` });
 }
 
 main().catch((error: unknown) => {
