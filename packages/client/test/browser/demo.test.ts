@@ -60,7 +60,7 @@ describe("the demo page", () => {
     if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
-  it("has helpers that refuse bad input with a 422", async () => {
+  it("sends / to /demo, and has helpers that refuse bad input with a 422", async () => {
     const node = await startNode({ NODE_ENV: "development" });
     const post = (path: string, body: unknown) =>
       fetch(node.url + path, {
@@ -71,6 +71,8 @@ describe("the demo page", () => {
     expect((await post("/demo/token", { user_id: "../1" })).status).toBe(422);
     expect((await post("/demo/broadcast", { event: "new_reply", to: "thread" })).status).toBe(422);
     expect((await post("/demo/token", { user_id: 1 })).status).toBe(200);
+    const root = await fetch(`${node.url}/`, { redirect: "manual" });
+    expect([root.status, root.headers.get("location")]).toEqual([302, "/demo"]);
     expect(
       await (await post("/demo/broadcast", { event: "e", to: "user", user_id: 1, data: {} })).json(),
     ).toMatchObject({
@@ -78,9 +80,10 @@ describe("the demo page", () => {
     });
   });
 
-  it("is a 404 in production, helpers included", async () => {
+  it("is a 404 in production, helpers and the / redirect included", async () => {
     const node = await startNode({ NODE_ENV: "production", CORS_ORIGINS: "https://forum.example" });
     const answers = await Promise.all([
+      fetch(`${node.url}/`, { redirect: "manual" }),
       fetch(`${node.url}/demo`),
       fetch(`${node.url}/demo/demo.js`),
       fetch(`${node.url}/demo/realtime-client.global.js`),
@@ -95,7 +98,7 @@ describe("the demo page", () => {
         body: "{}",
       }),
     ]);
-    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 404, 404]);
-    expect(await answers[0].json()).toMatchObject({ success: false, error: "not_found" });
+    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 404, 404, 404]);
+    expect(await answers[1].json()).toMatchObject({ success: false, error: "not_found" });
   });
 });

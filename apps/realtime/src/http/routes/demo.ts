@@ -30,6 +30,9 @@ const FILES: Record<string, { path: string; type: string }> = {
 export function demoRoutes(options: DemoRouteOptions): Router {
   const router = new Router();
 
+  // A newcomer opening the node's root finds the demo rather than a 404.
+  router.get("/", (ctx) => ctx.redirect("/demo"));
+
   for (const [route, file] of Object.entries(FILES)) {
     router.get(route, async (ctx) => {
       ctx.type = file.type;
