@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the programs the tests drive are here: Redis, nginx, PHP with Laravel 8 (Debian
-# packages, no Composer), phpunit and promtool. Installs what is missing when running as root
+# packages, no Composer), phpunit, promtool, and Chromium (the browser client's tests drive it
+# with playwright-core, which downloads no browser of its own). Installs what is missing when running as root
 # (CI, a fresh dev box); otherwise says what to install and fails.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ PKGS=(
   redis-server redis-tools nginx-light curl
   php-cli php-curl php-mbstring php-xml php-laravel-framework php-guzzlehttp-guzzle php-redis php-nrk-predis
   phpunit prometheus
+  chromium
 )
 
 missing=()

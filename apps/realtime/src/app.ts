@@ -1,7 +1,7 @@
 import type { RequestListener, Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApiKeyVerifier } from "./auth/api-key-verifier";
-import { createJwtTokenVerifier } from "./auth/jwt-token-verifier";
+import { createJwtTokenVerifier, signToken } from "./auth/jwt-token-verifier";
 import { createLaravelChannelAuthorizer } from "./auth/laravel-channel-authorizer";
 import { createLaravelBroadcastAuthorizer } from "./auth/laravel-broadcast-authorizer";
 import { ChannelPresence } from "./core/channel-presence";
@@ -184,6 +184,15 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     },
     presence: { presence: state.presence, directory: context.directory },
     health: { report, registry: metrics.registry, metricsToken: config.metricsToken },
+    demo:
+      config.nodeEnv === "production"
+        ? undefined
+        : {
+            publisher,
+            canPublish: () => !draining && state.health.state() === "ok",
+            signToken: (userId) => signToken(config.jwtSecret, userId, 3600),
+            maxPayloadBytes: config.maxPayloadBytes,
+          },
   });
   handleHttp = koa.callback();
 

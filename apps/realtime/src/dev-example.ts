@@ -28,5 +28,8 @@ export function developmentExample(config: Config, generated: LoadedConfig["gene
     "Then send it a notification:",
     `  curl -sS -X POST ${base}/api/broadcast -H 'Content-Type: application/json' -H 'X-WebSocket-API-Key: ${config.laravelApiKey}' -d '${body}'`,
     "",
+    "Or open the demo (a forum thread, two users side by side, with @mechamap/realtime-client):",
+    `  ${base}/demo`,
+    "",
   ].join("\n");
 }

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", errorDetail(reason)));
+  if (config.nodeEnv !== "production") logger.info("demo page", { url: `http://localhost:${address.port}/demo` });
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,7 @@ import { cors } from "./cors";
 import { errorMiddleware } from "./error-middleware";
 import { requestContext } from "./request-context";
 import { broadcastRoutes, BroadcastRouteOptions } from "./routes/broadcast";
+import { demoRoutes, DemoRouteOptions } from "./routes/demo";
 import { healthRoutes, HealthRouteOptions } from "./routes/health";
 import { presenceRoutes, PresenceRouteOptions } from "./routes/presence";
 
@@ -19,6 +20,8 @@ export interface HttpAppOptions {
   broadcast: Omit<BroadcastRouteOptions, "metrics">;
   presence: PresenceRouteOptions;
   health: HealthRouteOptions;
+  /** The development demo (/demo); left out in production. */
+  demo?: DemoRouteOptions;
 }
 
 /** The Koa app of a node; it never listens (main.ts and the tests mount `app.callback()`). */
@@ -34,6 +37,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     healthRoutes(options.health),
     broadcastRoutes({ ...options.broadcast, metrics }),
     presenceRoutes(options.presence),
+    ...(options.demo ? [demoRoutes(options.demo)] : []),
   ];
   for (const router of routers) api.use(router.routes());
 
