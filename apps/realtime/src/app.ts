@@ -192,6 +192,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
             canPublish: () => !draining && state.health.state() === "ok",
             signToken: (userId) => signToken(config.jwtSecret, userId, 3600),
             maxPayloadBytes: config.maxPayloadBytes,
+            maxJsonDepth: config.maxJsonDepth,
           },
   });
   handleHttp = koa.callback();

@@ -13,6 +13,7 @@ export interface DemoRouteOptions {
   /** A token for a demo user, as Laravel's RealtimeTokenIssuer would give it. */
   signToken: (userId: string) => string;
   maxPayloadBytes: number;
+  maxJsonDepth: number;
 }
 
 /** The demo's files: its page and script, and the browser bundle, all from @mechamap/realtime-client. */
@@ -42,7 +43,9 @@ export function demoRoutes(options: DemoRouteOptions): Router {
   }
 
   router.post("/demo/token", async (ctx) => {
-    const body = (await readJsonBody(ctx.req, options.maxPayloadBytes)) as { user_id?: unknown } | null;
+    const body = (await readJsonBody(ctx.req, options.maxPayloadBytes, options.maxJsonDepth)) as {
+      user_id?: unknown;
+    } | null;
     const userId = body?.user_id;
     if (!(typeof userId === "string" || typeof userId === "number") || !/^[A-Za-z0-9_-]{1,64}$/.test(String(userId))) {
       throw validationFailed([{ path: "user_id", message: "a user id" }]);
@@ -52,7 +55,10 @@ export function demoRoutes(options: DemoRouteOptions): Router {
 
   router.post("/demo/broadcast", async (ctx) => {
     const problems: ValidationDetail[] = [];
-    const command = parseBroadcast(await readJsonBody(ctx.req, options.maxPayloadBytes), problems);
+    const command = parseBroadcast(
+      await readJsonBody(ctx.req, options.maxPayloadBytes, options.maxJsonDepth),
+      problems,
+    );
     if (!command) throw validationFailed(problems);
     if (!options.canPublish()) throw new RealtimeError("unavailable", "this node cannot fan out right now");
     const result = await unavailableOnFailure(options.publisher.publish(command));
