@@ -83,13 +83,13 @@ final class FailureModesTest extends FeatureTestCase
 
     public function test_a_server_that_never_answers_costs_one_timeout_not_one_per_retry(): void
     {
-        $stub = NodeScript::stub();
-        $this->defer($stub->stop(...));
-        $stub->post('/__stub/config', [
+        $api = NodeScript::recordingApi();
+        $this->defer($api->stop(...));
+        $api->post('/__api/answers', [
             'POST /api/broadcast' => ['status' => 200, 'body' => ['success' => true], 'delay_ms' => 4000],
             'GET /health' => ['status' => 200, 'body' => ['status' => 'ok'], 'delay_ms' => 4000],
         ]);
-        $service = $this->service($stub->url(), ['timeout' => 1, 'retry_attempts' => 3]);
+        $service = $this->service($api->url(), ['timeout' => 1, 'retry_attempts' => 3]);
 
         $start = microtime(true);
         $sent = $service->sendNotificationToUser(42, ['id' => 'slow']);

@@ -16,12 +16,10 @@ final class Paths
         return self::join(dirname(__DIR__, 4), $relative);
     }
 
-    /** The read-only Laravel harness (LARAVEL_HARNESS, default ../shared/laravel-harness next to the repo). */
-    public static function harness(string $relative = ''): string
+    /** The project's Laravel test app (tests/app), copied by LaravelApp before it is run. */
+    public static function testApp(string $relative = ''): string
     {
-        $root = getenv('LARAVEL_HARNESS') ?: dirname(self::repo()).'/shared/laravel-harness';
-
-        return self::join($root, $relative);
+        return self::join(dirname(__DIR__).'/app', $relative);
     }
 
     public static function fixture(string $relative): string
