@@ -64,18 +64,6 @@ final class Paths
         rmdir($dir);
     }
 
-    public static function copyTree(string $from, string $to): void
-    {
-        @mkdir($to, 0700, true);
-        foreach (new \RecursiveIteratorIterator(
-            new \RecursiveDirectoryIterator($from, \FilesystemIterator::SKIP_DOTS),
-            \RecursiveIteratorIterator::SELF_FIRST,
-        ) as $entry) {
-            $target = $to.'/'.substr($entry->getPathname(), strlen($from) + 1);
-            $entry->isDir() ? @mkdir($target, 0700, true) : copy($entry->getPathname(), $target);
-        }
-    }
-
     /** A TCP port nobody listens on right now (for servers that cannot take port 0). */
     public static function freePort(): int
     {
