@@ -9,7 +9,6 @@ import { installDrainGate } from "./drain-gate";
 import type { SocketContext } from "./context";
 import { createClientEventListeners } from "./client-event-listeners";
 import { SharedListeners } from "./shared-listeners";
-import { cancelExpiry, scheduleExpiry } from "./token-expiry";
 import { releaseUpgradeRequest, trimConnection } from "./trim-connection";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
@@ -76,7 +75,7 @@ function onConnection(
 
   if (userId !== null) {
     void socket.join(userChannel(userId));
-    scheduleExpiry(socket);
+    context.expiry.schedule(socket);
     const joined = options.presence.connected(userId, socket.id).then(
       () => void joining.delete(socket.id),
       (error: unknown) => {
@@ -102,7 +101,7 @@ function createDisconnectListener(
   return function (this: RealtimeSocket, reason: string): void {
     metrics.connectedSockets.dec();
     metrics.disconnections.inc({ reason: reason.replace(/ /g, "_") });
-    cancelExpiry(this);
+    context.expiry.cancel(this);
     const { userId } = this.data;
     if (userId === null) return;
     const socketId = this.id;

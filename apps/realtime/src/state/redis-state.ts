@@ -1,5 +1,6 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Config } from "../config/schema";
+import type { Clock, Scheduler } from "../core/ports";
 import { createRedisConnections, whenReady } from "../cluster/redis-connections";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
@@ -10,6 +11,9 @@ const READY_TIMEOUT_MS = 10_000;
 
 export interface RedisStateOptions {
   onError: (error: unknown) => void;
+  /** The node's time (app.ts): presence heartbeats and sweeps must agree on it. */
+  clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 /**
@@ -30,6 +34,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     historySize: config.historySize,
     historyTtlS: config.historyTtlS,
     nodeId: config.nodeId,
+    clock: options.clock,
   });
   const presence = new RedisPresenceStore({
     redis: commands,
@@ -38,6 +43,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
     nodeTtlMs: config.nodeTtlMs,
     graceMs: config.presenceGraceMs,
     onError: options.onError,
+    clock: options.clock,
+    scheduler: options.scheduler,
   });
 
   try {
@@ -54,7 +61,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     broadcaster,
     history: broadcaster,
     presence,
-    rateLimiter: new RedisRateLimiter(commands, prefix),
+    rateLimiter: new RedisRateLimiter(commands, prefix, options.clock),
     health: {
       mode: "redis",
       state: () => (commands.status === "ready" && broadcaster.isFlowing() ? "ok" : "down"),

@@ -9,7 +9,7 @@ import { createLogger } from "../../src/observability/logger";
 import { RealtimeMetrics } from "../../src/observability/metrics";
 import { createEmbeddedState } from "../../src/state/embedded-state";
 import type { SharedState } from "../../src/state/shared-state";
-import { systemClock } from "../../src/core/ports";
+import { systemClock, systemScheduler, Clock, Scheduler } from "../../src/core/ports";
 
 export const API_KEY = "test-api-key-0123456789";
 export const JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123";
@@ -35,11 +35,12 @@ afterEach(async () => {
 
 /**
  * An in-process node on a free loopback port, configured through the same env names as in
- * production. Stopped after each test.
+ * production. Stopped after each test. `time` (a ManualTime) replaces the system's clock and timers.
  */
 export async function startNode(
   env: Record<string, string> = {},
   makeState?: (config: Config) => SharedState | Promise<SharedState>,
+  time: Clock & Scheduler = { now: systemClock.now, after: systemScheduler.after, every: systemScheduler.every },
 ): Promise<TestNode> {
   const { config, problems } = loadConfig({
     NODE_ENV: "test",
@@ -62,8 +63,20 @@ export async function startNode(
   const logger = createLogger({ nodeId: "test", level: "debug", format: "json", stream });
   const state =
     (await makeState?.(config)) ??
-    createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock: systemClock });
-  const app = createRealtimeApp({ config, logger, metrics: new RealtimeMetrics(new Registry()), state });
+    createEmbeddedState({
+      historySize: config.historySize,
+      historyTtlS: config.historyTtlS,
+      clock: time,
+      scheduler: time,
+    });
+  const app = createRealtimeApp({
+    config,
+    logger,
+    metrics: new RealtimeMetrics(new Registry()),
+    state,
+    clock: time,
+    scheduler: time,
+  });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
