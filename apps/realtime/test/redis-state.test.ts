@@ -6,7 +6,7 @@ import { RedisBroadcaster } from "../src/history/redis-broadcaster";
 import { RedisPresenceStore } from "../src/presence/redis-presence-store";
 import { RedisRateLimiter } from "../src/state/redis-rate-limiter";
 import { historyContract } from "./contracts/history.contract";
-import { idempotentPublishContract } from "./contracts/idempotent-publish.contract";
+import { flush, idempotentPublishContract } from "./contracts/idempotent-publish.contract";
 import { presenceStoreContract } from "./contracts/presence-store.contract";
 import { rateLimiterContract } from "./contracts/rate-limiter.contract";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
@@ -74,27 +74,51 @@ async function startBroadcaster(prefix: string, commands: Redis = connect()): Pr
   return broadcaster;
 }
 
+/** The keys of the contract test running now (its prefix), whose time `advance` moves. */
+let contract = { prefix: "", commands: undefined as Redis | undefined };
 idempotentPublishContract(
   "redis",
   async () => {
-    const prefix = uniquePrefix();
-    const commands = connect();
-    const broadcaster = await startBroadcaster(prefix, commands);
-    return {
-      broadcaster,
-      history: broadcaster,
-      async breakChannel(channel) {
-        const key = `${prefix}h:${channel}`;
-        await commands.set(key, "not a stream");
-        return async () => void (await commands.del(key));
-      },
-    };
+    contract = { prefix: uniquePrefix(), commands: connect() };
+    const broadcaster = await startBroadcaster(contract.prefix, contract.commands);
+    return { broadcaster, history: broadcaster };
   },
-  () => new Promise((resolve) => setTimeout(resolve, 1100)),
-  true,
+  // Redis keeps its own time: moving it forward by `ms` is taking `ms` off every TTL of the test's
+  // keys (a TTL that runs out deletes the key, as Redis would have).
+  async (ms) => {
+    const commands = contract.commands!;
+    for (const key of await commands.keys(`${contract.prefix}*`)) {
+      const left = await commands.pttl(key);
+      if (left > 0) await commands.pexpire(key, Math.max(0, left - ms));
+    }
+  },
 );
 
 describe("redis idempotent publish", () => {
+  it("leaves nothing behind when a publish fails: no message on any channel, and the key free for a retry", async () => {
+    const prefix = uniquePrefix();
+    const commands = connect();
+    const broadcaster = await startBroadcaster(prefix, commands);
+    const seen: ChannelMessage[] = [];
+    broadcaster.onMessage((message) => void (message.meta && seen.push(message)));
+    const drafts = ["user.1", "user.2"].map((channel, i) => ({ channel, event: "e", data: { i }, id: "k" }));
+    // A history key holding a string makes the script fail on user.2; user.1 comes first, so a
+    // publish that wrote it before failing would show there.
+    await commands.set(`${prefix}h:user.2`, "not a stream");
+    await expect(broadcaster.publishOnce("k", 60, drafts)).rejects.toThrow();
+    await flush(broadcaster, seen);
+    expect(seen).toEqual([]);
+    expect((await broadcaster.since("user.1", "0-0")).messages).toEqual([]);
+
+    await commands.del(`${prefix}h:user.2`);
+    const retry = await broadcaster.publishOnce("k", 60, drafts);
+    expect(retry.duplicate).toBe(false);
+    const again = await broadcaster.publishOnce("k", 60, drafts);
+    expect(again).toMatchObject({ duplicate: true, previous: { id: "k" } });
+    await flush(broadcaster, seen);
+    expect(seen.map((m) => m.channel)).toEqual(["user.1", "user.2"]);
+  });
+
   it("answers a key still claimed by an older node's publish in progress as a duplicate without a result", async () => {
     const prefix = uniquePrefix();
     const commands = connect();
@@ -109,7 +133,7 @@ describe("redis idempotent publish", () => {
     const command = { event: "e", target: "user" as const, channels: ["user.1"], data: {}, id: "k" };
     // The HTTP layer answers this `{success:true, id:"k", duplicate:true, channels:0}`, as before.
     expect(await publisher.publish(command)).toEqual({ duplicate: true, id: "k", channels: [] });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await flush(broadcaster, seen);
     expect(seen).toEqual([]);
   });
 
