@@ -10,6 +10,8 @@ import { flush, idempotentPublishContract } from "./contracts/idempotent-publish
 import { presenceStoreContract } from "./contracts/presence-store.contract";
 import { rateLimiterContract } from "./contracts/rate-limiter.contract";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
+import { ManualTime } from "./helpers/manual-time";
+import { until } from "./helpers/node";
 
 /** The same contract suites as the memory implementations, against a real Redis. */
 const fail = (error: unknown): never => {
@@ -159,13 +161,11 @@ describe("redis idempotent publish", () => {
       await own.stop();
       await expect(broadcaster.publishOnce("k", 60, [draft])).rejects.toThrow();
       await own.start();
-      const deadline = Date.now() + 10_000;
-      while (backAt === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(backAt).toBeGreaterThan(0); // the canary made the round trip: the bus works again
+      await until(() => backAt > 0, 10_000, "the canary's round trip: the bus works again");
       expect((await broadcaster.publishOnce("k", 60, [draft])).duplicate).toBe(false);
       expect((await broadcaster.publishOnce("k", 60, [draft])).duplicate).toBe(true);
-      while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await until(() => seen.length > 0, 5000, "the delivery");
+      await flush(broadcaster, seen);
       expect(seen).toHaveLength(1);
     } finally {
       broadcaster.stop();
@@ -177,25 +177,25 @@ describe("redis idempotent publish", () => {
 
 describe("redis presence across nodes", () => {
   it("reaps a dead node's sockets after NODE_TTL_MS: one offline per user left with none", async () => {
+    const time = new ManualTime();
     const prefix = uniquePrefix();
-    const options = { prefix, nodeTtlMs: 1000, graceMs: 500, onError: fail };
+    const options = { prefix, nodeTtlMs: 1000, graceMs: 500, onError: fail, clock: time, scheduler: time };
     const clientA = connect();
     const nodeA = new RedisPresenceStore({ ...options, redis: clientA, nodeId: "a", onError: () => undefined });
     const nodeB = new RedisPresenceStore({ ...options, redis: connect(), nodeId: "b" });
     nodeA.startHeartbeat();
     nodeB.startHeartbeat();
-    await nodeA.connect("1", "a1", Date.now());
-    await nodeA.connect("2", "a2", Date.now());
-    await nodeB.connect("2", "b2", Date.now());
+    await nodeA.connect("1", "a1", time.now());
+    await nodeA.connect("2", "a2", time.now());
+    await nodeB.connect("2", "b2", time.now());
     clientA.disconnect(); // A dies without cleanup, like kill -9: its heartbeats stop
-    const start = Date.now();
-    const expired: string[] = [];
-    while (Date.now() - start < 4000 && expired.length === 0) {
-      expired.push(...(await nodeB.takeExpired(Date.now())));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(expired).toEqual(["1"]);
-    expect(Date.now() - start).toBeGreaterThanOrEqual(options.nodeTtlMs - 400);
+
+    await time.advance(options.nodeTtlMs - 1); // B keeps beating; A's last beat is not yet too old
+    expect(await nodeB.takeExpired(time.now())).toEqual([]);
+    await time.advance(1); // A is dead: its sockets go, user 1 waits out the grace
+    expect(await nodeB.takeExpired(time.now())).toEqual([]);
+    await time.advance(options.graceMs);
+    expect(await nodeB.takeExpired(time.now())).toEqual(["1"]);
     expect((await nodeB.lookup(["2"])).get("2")).toMatchObject({ online: true, connections: 1 });
     await nodeA.stop();
     await nodeB.stop();
@@ -230,12 +230,11 @@ describe("redis presence across nodes", () => {
     await store.connect("7", "s7", Date.now());
     await own.stop();
     await own.start();
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      const found = await store.lookup(["7"]).catch(() => undefined);
-      if (found?.get("7")?.online) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(
+      async () => (await store.lookup(["7"]).catch(() => undefined))?.get("7")?.online === true,
+      5000,
+      "the heartbeat registering s7 again",
+    );
     expect((await store.lookup(["7"])).get("7")).toMatchObject({ online: true, connections: 1 });
     await store.stop();
     await own.stop();
