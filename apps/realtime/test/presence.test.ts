@@ -7,6 +7,7 @@ import {
   tokenFor,
   until,
   json,
+  flushEvents,
   type Received,
   type TestNode,
 } from "./helpers/node";
@@ -20,16 +21,9 @@ describe("presence", () => {
   const connections = async (node: TestNode, userId: number): Promise<number> =>
     (await json(node.api(`/api/presence/users/${userId}`))).connections;
 
-  /**
-   * Events on one socket arrive in order: once a sentinel sent now has arrived, anything the node
-   * emitted to that socket before it has too. Then "nothing else came" is an assertion, not a wait.
-   */
-  const flush = async (node: TestNode, events: Received[], userId: number): Promise<void> => {
-    const marker = String(Math.random());
-    await node.api("/api/broadcast", { body: { event: "sentinel", to: "user", user_id: userId, data: { marker } } });
-    await until(() => events.some((e) => e.event === "sentinel" && e.data.marker === marker), 5000, "the sentinel");
-  };
-  const presenceEvents = (events: Received[]) => events.filter((e) => e.event !== "sentinel").map((e) => e.event);
+  const flush = (node: TestNode, events: Received[], userId: number) =>
+    flushEvents(node, { to: "user", user_id: userId }, events);
+  const presenceEvents = (events: Received[]) => events.map((e) => e.event);
 
   it("emits one user_online for two tabs, nothing when one closes, one user_offline when the grace runs out", async () => {
     const time = new ManualTime();

@@ -2,6 +2,7 @@ import type { EventMeta } from "@mechamap/protocol";
 import type {
   Broadcaster,
   ChannelMessage,
+  Cancel,
   Clock,
   History,
   IdempotentResult,
@@ -9,9 +10,10 @@ import type {
   MessageSink,
   PublishOnceOutcome,
   Replay,
+  Scheduler,
 } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
-import { systemClock } from "../core/ports";
+import { systemClock, systemScheduler } from "../core/ports";
 import type { RedisClient } from "../cluster/redis-connections";
 import { RedisScript } from "../cluster/redis-script";
 
@@ -99,8 +101,9 @@ export interface RedisBroadcasterOptions {
   historyTtlS: number;
   /** Names this node's canary, a message it sends itself over the bus. */
   nodeId: string;
-  /** When the bus was lost and whether the canary is late; Redis's own clock stamps the offsets. */
+  /** When the bus was lost, when the canary goes and whether it is late; Redis's own clock stamps the offsets. */
   clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 /** How often the canary goes round, and how late it may be before the bus counts as broken. */
@@ -114,7 +117,7 @@ export class RedisBroadcaster implements Broadcaster, History {
   private readonly gapListeners: Array<(sinceMs: number) => void> = [];
   private readonly bus: string;
   private readonly canaryChannel: string;
-  private canaryTimer: NodeJS.Timeout | undefined;
+  private stopCanary: Cancel = () => undefined;
   private lastCanary = 0;
   /** Set while the subscription is (or may have been) down: when messages may have been missed. */
   private lostAt: number | undefined;
@@ -141,8 +144,9 @@ export class RedisBroadcaster implements Broadcaster, History {
     subscriber.on("close", () => (this.lostAt ??= this.clock.now()));
     await subscriber.subscribe(this.bus);
     const sendCanary = (): Promise<void> => this.signal({ channel: this.canaryChannel, event: "canary", data: {} });
-    this.canaryTimer = setInterval(() => sendCanary().catch(() => undefined), CANARY_EVERY_MS);
-    this.canaryTimer.unref();
+    this.stopCanary = (this.options.scheduler ?? systemScheduler).every(CANARY_EVERY_MS, () =>
+      sendCanary().catch(() => undefined),
+    );
     const firstCanary = new Promise<void>((resolve) => this.gapListeners.push(() => resolve()));
     this.lostAt = this.clock.now();
     await sendCanary();
@@ -151,7 +155,7 @@ export class RedisBroadcaster implements Broadcaster, History {
   }
 
   stop(): void {
-    clearInterval(this.canaryTimer);
+    this.stopCanary();
   }
 
   /** True while this node's own messages come back through the bus. */

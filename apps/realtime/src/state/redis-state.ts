@@ -35,6 +35,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     historyTtlS: config.historyTtlS,
     nodeId: config.nodeId,
     clock: options.clock,
+    scheduler: options.scheduler,
   });
   const presence = new RedisPresenceStore({
     redis: commands,

@@ -167,7 +167,20 @@ export async function until(predicate: () => boolean | Promise<boolean>, ms = 50
   }
 }
 
-export const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Sends a sentinel event to `target` (a broadcast body's `to` part, e.g. `{to:"user", user_id:1}`)
+ * through `node` and waits until every recorder got it, then takes it out of them. Events reach a
+ * socket in the order the cluster published them, so whatever was on its way to these sockets
+ * before has arrived: "nothing else came" is then an assertion, not a sleep.
+ */
+export async function flushEvents(node: TestNode, target: object, ...recorders: Received[][]): Promise<void> {
+  const marker = `sentinel-${Math.random()}`;
+  const answer = await node.api("/api/broadcast", { body: { event: "sentinel", ...target, data: { marker } } });
+  if (answer.status !== 200) throw new Error(`sentinel refused: ${answer.status}`);
+  const isSentinel = (e: Received): boolean => e.event === "sentinel" && e.data.marker === marker;
+  await until(() => recorders.every((events) => events.some(isSentinel)), 5000, "the sentinel");
+  for (const events of recorders) events.splice(events.findIndex(isSentinel), 1);
+}
 
 /** A JSON answer, loosely typed: tests assert its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
