@@ -20,4 +20,9 @@ PHPUNIT="${PHPUNIT:-$(command -v phpunit || true)}"
 command -v node >/dev/null 2>&1 || fail "node not found: the feature tests start the realtime node"
 [ -f ../../apps/realtime/dist/main.js ] || fail "apps/realtime/dist/main.js missing: build it first (npm run build at the repo root)"
 
-exec "$PHPUNIT" -c phpunit.xml.dist "$@"
+[ "$#" -eq 0 ] || exec "$PHPUNIT" -c phpunit.xml.dist "$@"
+# One run per suite, so that the output gives each suite's count.
+for suite in unit feature; do
+  echo "tests/run.sh: PHPUnit, $suite suite (tests/${suite^})"
+  "$PHPUNIT" -c phpunit.xml.dist --testsuite "$suite"
+done
