@@ -31,12 +31,8 @@ async function main(): Promise<void> {
       })
     : createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock, scheduler });
   const app = createRealtimeApp({ config, logger, metrics, state, clock, scheduler });
-  const address = await app.start();
-  logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });
-  if (generated.jwtSecret || generated.apiKey) {
-    process.stderr.write(developmentExample(config, generated, address.port));
-  }
-
+  // Signals are handled before the node listens: a SIGTERM right after "listening" (a supervisor, a
+  // test) must drain, not kill the process with the default action.
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -61,6 +57,11 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  const address = await app.start();
+  logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });
+  if (generated.jwtSecret || generated.apiKey) {
+    process.stderr.write(developmentExample(config, generated, address.port));
+  }
   process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", errorDetail(reason)));
 }
 
