@@ -1,4 +1,4 @@
-import { cluster, forumClient, post, spread, until, wait } from "./helpers";
+import { cluster, forumClient, post, spread, until } from "./helpers";
 
 /**
  * Redis + 3 nodes + nginx from the runner. Clients come from several 127.0.0.x addresses, over
@@ -30,8 +30,14 @@ describe("a 3-node cluster behind nginx", () => {
     }
     expect(statuses.every((status) => status === 200)).toBe(true);
     await until(() => clients.every((client) => client.seen.length >= 100), 20000, "every delivery");
-    await wait(300);
+    // A last broadcast: once every client has it, anything sent before it has arrived (a duplicate too).
+    await post(c.url, c.apiKey, { event: "new_reply", to: "thread", thread_id: 7, data: { i: -1 }, id: "last" });
+    await until(() => clients.every((client) => client.seen.some((seen) => seen.id === "last")), 20000, "the last");
     for (const client of clients) {
+      client.seen.splice(
+        client.seen.findIndex((seen) => seen.id === "last"),
+        1,
+      );
       expect(client.seen.map((seen) => seen.data.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
       const offsets = client.seen.map((seen) => seen.offset);
       expect(offsets).toEqual([...offsets].sort(compare));

@@ -32,9 +32,20 @@ describe("faults with zero loss", () => {
           id,
           await post(c.url, c.apiKey, { event: "new_reply", to: "thread", thread_id: 7, data: { n }, id }),
         );
-        await wait(25);
+        await wait(25); // the stream's pace (40/s), not a wait for anything
       }
     })();
+    /** Waits for `count` more broadcasts to be answered (2xx or not): the stream went on meanwhile. */
+    const streamed = (count: number, what: string) => {
+      const target = answers.size + count;
+      return until(() => answers.size >= target, 30000, what);
+    };
+    /** Waits for `count` more broadcasts to be refused: the outage is felt by the publisher. */
+    const refusedMore = (count: number, what: string) => {
+      const refusedNow = () => [...answers.values()].filter((status) => status < 200 || status >= 300).length;
+      const target = refusedNow() + count;
+      return until(() => refusedNow() >= target, 30000, what);
+    };
     // Each fault starts from a settled cluster: every client back and subscribed.
     const settled = () => until(() => clients.every((client) => client.settled()), 20000, "every client settled");
     const healthy = () =>
@@ -54,27 +65,31 @@ describe("faults with zero loss", () => {
         "every node healthy",
       );
 
-    await wait(1000);
+    await streamed(20, "a stream before the faults");
     mark("kill -9 node 0");
     await c.killNode(0); // (a)
-    await wait(2000);
+    await streamed(40, "the stream going on without node 0");
     await c.startNode(0);
     await settled();
     for (const node of c.nodes) {
       mark(`SIGTERM node ${node.index}`);
       await c.stopNode(node.index, "SIGTERM"); // (b)
       await c.startNode(node.index);
-      await wait(500);
+      await streamed(10, `the stream going on after restarting node ${node.index}`);
     }
     await healthy();
     await settled();
     mark("redis stop");
     await redis.stop(); // (c)
+    await refusedMore(20, "broadcasts refused while Redis is away");
+    // The outage lasts the scenario's 5 s (a fault's length, not a wait for anything). A sub-second
+    // blip (ended after 20 refusals) once lost a broadcast accepted right after Redis returned, on
+    // the sockets of some nodes: a different case, to be tested and fixed on its own.
     await wait(5000);
     await redis.start();
     mark("redis start");
     await healthy();
-    await wait(1000);
+    await streamed(20, "the stream going on after Redis came back");
     publishing = false;
     await publisher;
 
@@ -85,9 +100,13 @@ describe("faults with zero loss", () => {
       30000,
       "every accepted broadcast everywhere",
     ).catch(() => undefined);
-    await wait(500);
+    // A last broadcast: once every client has it, whatever was still on its way (a duplicate too) has arrived.
+    expect(await post(c.url, c.apiKey, { event: "new_reply", to: "thread", thread_id: 7, data: {}, id: "last" })).toBe(
+      200,
+    );
+    await until(() => clients.every((client) => client.seen.some((s) => s.id === "last")), 30000, "the last broadcast");
     const report = clients.map((client, i) => {
-      const ids = client.seen.filter((s) => s.channel === "thread.7").map((s) => s.id);
+      const ids = client.seen.filter((s) => s.channel === "thread.7" && s.id !== "last").map((s) => s.id);
       const unique = new Set(ids);
       return {
         client: i + 1,

@@ -1,31 +1,11 @@
-import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { io, Socket } from "socket.io-client";
+import { installLaravelApp } from "../../realtime/test/helpers/laravel-app";
 import { cluster, tokenFor, until } from "./helpers";
 
-const HARNESS = join(__dirname, "../../../../shared/laravel-harness");
-
-function artisan(app: string, env: Record<string, string>, ...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-    const child = spawn("php", ["artisan", ...args], { cwd: app, env: { ...process.env, ...env } });
-    let stdout = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout }));
-  });
-}
-
-describe("the seed's Laravel code pointed at nginx", () => {
+describe("a Laravel app with the package, pointed at nginx", () => {
   it("delivers to sockets connected to each of the 3 nodes", async () => {
     const c = await cluster({ nodes: 3 });
-    const dir = mkdtempSync(join(tmpdir(), "laravel-e2e-"));
-    const app = join(dir, "app");
-    cpSync(join(HARNESS, "app-skeleton"), app, { recursive: true });
-    for (const sub of ["storage/logs", "storage/framework/cache", "storage/framework/views", "bootstrap/cache"]) {
-      mkdirSync(join(app, sub), { recursive: true });
-    }
+    const app = await installLaravelApp();
     const sockets: Socket[] = [];
     try {
       const received: string[][] = c.nodes.map(() => []);
@@ -45,10 +25,10 @@ describe("the seed's Laravel code pointed at nginx", () => {
         }
       }
       const env = { WEBSOCKET_SERVER_URL: c.url, WEBSOCKET_API_KEY: c.apiKey, LOG_CHANNEL: "stderr" };
-      const test = await artisan(app, env, "realtime:test");
+      const test = await app.artisan(["realtime:test"], env);
       expect(test.stdout).toContain("Server status: ok");
       expect(test.code).toBe(0);
-      const calls = await artisan(app, env, "harness:seed-calls", "42", "7");
+      const calls = await app.artisan(["realtime:calls", "42", "7"], env);
       expect(calls.code).toBe(0);
       await until(() => received.every((events) => events.length === 5), 10000, "deliveries on every node");
       for (const [index, events] of received.entries()) {
@@ -64,7 +44,7 @@ describe("the seed's Laravel code pointed at nginx", () => {
       }
     } finally {
       for (const socket of sockets) socket.disconnect();
-      rmSync(dir, { recursive: true, force: true });
+      app.remove();
     }
   });
 });

@@ -9,7 +9,15 @@ import { parseLaravelMessage } from "./core/laravel-message";
 import { createOriginAllowlist } from "./auth/origin-allowlist";
 import type { Config } from "./config/schema";
 import { publicChannels } from "./core/channel-access";
-import { systemClock, BroadcastAuthorizer, Clock, ChannelAuthorizer, PresenceNotifier } from "./core/ports";
+import {
+  systemClock,
+  systemScheduler,
+  BroadcastAuthorizer,
+  Clock,
+  ChannelAuthorizer,
+  PresenceNotifier,
+  Scheduler,
+} from "./core/ports";
 import { PresenceService } from "./core/presence-service";
 import { Publisher } from "./core/publisher";
 import { createBoundedServer } from "./http/create-bounded-server";
@@ -22,6 +30,7 @@ import { createSocketServer } from "./socket/create-socket-server";
 import { LocalDelivery } from "./socket/local-delivery";
 import { startSlowConsumerGuard } from "./socket/slow-consumer-guard";
 import { createSocketDirectory } from "./socket/socket-directory";
+import { TokenExpiry } from "./socket/token-expiry";
 import type { RealtimeServer } from "./socket/types";
 import type { SharedState } from "./state/shared-state";
 import { VERSION } from "./version";
@@ -32,12 +41,16 @@ export interface RealtimeDeps {
   logger: Logger;
   metrics: RealtimeMetrics;
   state: SharedState;
+  /** Time as the node sees it: the system's unless a test drives it. */
   clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 export interface RealtimeApp {
   readonly io: RealtimeServer;
   readonly httpServer: HttpServer;
+  /** Sockets waiting for their token to expire (diagnostics and tests). */
+  pendingExpiries(): number;
   /** Listens on `config.port` (0 picks a free port) and resolves with the bound address. */
   start(): Promise<AddressInfo>;
   /** Graceful stop: drain sockets (they reconnect elsewhere), then close every part, newest first. */
@@ -50,6 +63,8 @@ export interface RealtimeApp {
 export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   const { config, logger, metrics, state } = deps;
   const clock = deps.clock ?? systemClock;
+  const scheduler = deps.scheduler ?? systemScheduler;
+  const expiry = new TokenExpiry(clock, scheduler);
   const startedAt = clock.now();
   let draining = false;
 
@@ -63,12 +78,14 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     previousSecret: config.jwtSecretPrevious,
     issuers: config.jwtIssuer,
     audience: config.jwtAudience,
+    clock,
   });
   const presenceService = new PresenceService({
     store: state.presence,
     broadcaster: state.broadcaster,
     notifier,
     clock,
+    scheduler,
     graceMs: config.presenceGraceMs,
     onError: (error) => logger.error("presence sweep failed", errorDetail(error)),
   });
@@ -80,6 +97,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     members: state.channelMembers,
     broadcaster: state.broadcaster,
     clock,
+    scheduler,
     graceMs: config.presenceGraceMs,
     onError: (error) => logger.error("presence channel sweep failed", errorDetail(error)),
   });
@@ -135,6 +153,8 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       metrics,
       logger,
       maxSubscriptions: config.maxSubscriptions,
+      clock,
+      expiry,
       ...(config.echoCompat
         ? {
             echo: {
@@ -219,6 +239,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   return {
     io,
     httpServer,
+    pendingExpiries: () => expiry.pending(),
     async start() {
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
@@ -250,11 +271,11 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     async stop() {
       if (draining) return;
       draining = true;
-      const deadline = clock.now() + Math.max(100, config.shutdownTimeoutMs - 1000);
-      await drainSockets(io, deadline);
+      await drainSockets(io, Math.max(100, config.shutdownTimeoutMs - 1000), scheduler);
       guard?.stop();
       presenceService.stop();
       channelPresence.stop();
+      expiry.stop();
       await closeHttp(httpServer, io);
       await notifier.close();
       await state.close();
@@ -264,14 +285,26 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
 
 /**
  * Closes every socket's transport (not `socket.disconnect()`, which a stock client takes as a kick):
- * clients reconnect by themselves, through nginx to another node. Waits until they left or `deadline`.
+ * clients reconnect by themselves, through nginx to another node. Waits until they left, at most
+ * `timeoutMs` (on the node's scheduler, like every other deadline), then cuts the rest.
  */
-async function drainSockets(io: RealtimeServer, deadline: number): Promise<void> {
-  for (const socket of io.of("/").sockets.values()) socket.conn.close();
-  while (io.of("/").sockets.size > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
+async function drainSockets(io: RealtimeServer, timeoutMs: number, scheduler: Scheduler): Promise<void> {
+  const sockets = io.of("/").sockets;
+  if (sockets.size > 0) {
+    await new Promise<void>((resolve) => {
+      const cancel = scheduler.after(timeoutMs, resolve);
+      const left = (): void => {
+        if (sockets.size > 0) return;
+        cancel();
+        resolve();
+      };
+      for (const socket of sockets.values()) {
+        socket.once("disconnect", left);
+        socket.conn.close();
+      }
+    });
   }
-  for (const socket of io.of("/").sockets.values()) socket.conn.close(true);
+  for (const socket of sockets.values()) socket.conn.close(true);
 }
 
 async function closeHttp(httpServer: HttpServer, io: RealtimeServer): Promise<void> {

@@ -7,7 +7,7 @@ import { createLogger, errorDetail } from "./observability/logger";
 import { RealtimeMetrics } from "./observability/metrics";
 import { createEmbeddedState } from "./state/embedded-state";
 import { createRedisState } from "./state/redis-state";
-import { systemClock } from "./core/ports";
+import { systemClock, systemScheduler } from "./core/ports";
 
 /** Composition root: load config → build parts → start → handle signals. */
 async function main(): Promise<void> {
@@ -23,16 +23,17 @@ async function main(): Promise<void> {
   const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat });
   const metrics = new RealtimeMetrics(new Registry());
   const clustered = Boolean(config.redisUrl) || config.redisClusterNodes.length > 0;
+  const [clock, scheduler] = [systemClock, systemScheduler];
   const state = clustered
-    ? await createRedisState(config, { onError: (error) => logger.error("redis presence failed", errorDetail(error)) })
-    : createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock: systemClock });
-  const app = createRealtimeApp({ config, logger, metrics, state });
-  const address = await app.start();
-  logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });
-  if (generated.jwtSecret || generated.apiKey) {
-    process.stderr.write(developmentExample(config, generated, address.port));
-  }
-
+    ? await createRedisState(config, {
+        onError: (error) => logger.error("redis presence failed", errorDetail(error)),
+        clock,
+        scheduler,
+      })
+    : createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock, scheduler });
+  const app = createRealtimeApp({ config, logger, metrics, state, clock, scheduler });
+  // Signals are handled before the node listens: a SIGTERM right after "listening" (a supervisor, a
+  // test) must drain, not kill the process with the default action.
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -69,6 +70,11 @@ async function main(): Promise<void> {
   });
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  const address = await app.start();
+  logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });
+  if (generated.jwtSecret || generated.apiKey) {
+    process.stderr.write(developmentExample(config, generated, address.port));
+  }
   process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", errorDetail(reason)));
   if (config.nodeEnv !== "production") logger.info("demo page", { url: `http://localhost:${address.port}/demo` });
 }

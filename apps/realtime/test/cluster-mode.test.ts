@@ -2,7 +2,8 @@ import { compareOffsets } from "../src/core/offsets";
 import type Redis from "ioredis";
 import { createRedisState } from "../src/state/redis-state";
 import type { SharedState } from "../src/state/shared-state";
-import { connected, json, record, request, startNode, tokenFor, until, wait, TestNode } from "./helpers/node";
+import { connected, flushEvents, json, record, request, startNode, tokenFor, until, TestNode } from "./helpers/node";
+import { ManualTime } from "./helpers/manual-time";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
 
 /** Two in-process nodes sharing one real Redis: the cluster's behaviour without nginx. */
@@ -12,13 +13,16 @@ beforeAll(async () => {
 });
 afterAll(() => redis.stop());
 
-async function cluster(count: number, env: Record<string, string> = {}): Promise<TestNode[]> {
+/** `time`: one ManualTime shared by the nodes, for the tests that move time themselves. */
+async function cluster(count: number, env: Record<string, string> = {}, time?: ManualTime): Promise<TestNode[]> {
   const prefix = uniquePrefix();
   const nodes: TestNode[] = [];
   for (let i = 0; i < count; i++) {
     nodes.push(
-      await startNode({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, NODE_ID: `n${i}`, ...env }, (config) =>
-        createRedisState(config, { onError: () => undefined }),
+      await startNode(
+        { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, NODE_ID: `n${i}`, ...env },
+        (config) => createRedisState(config, { onError: () => undefined, clock: time, scheduler: time }),
+        time,
       ),
     );
   }
@@ -44,7 +48,7 @@ describe("cluster mode (Redis)", () => {
     );
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
     await until(() => gotA.length === 40 && gotB.length === 40);
-    await wait(100);
+    await flushEvents(a, { to: "thread", thread_id: 5 }, gotA, gotB);
     for (const got of [gotA, gotB]) {
       expect(got).toHaveLength(40);
       expect(new Set(got.map((e) => e.data.i)).size).toBe(40);
@@ -87,7 +91,9 @@ describe("cluster mode (Redis)", () => {
   });
 
   it("keeps presence cluster-wide: a tab on each node, one online, one offline after both close", async () => {
-    const [a, b] = await cluster(2, { PRESENCE_GRACE_MS: "200" });
+    const time = new ManualTime();
+    const [a, b] = await cluster(2, { PRESENCE_GRACE_MS: "200" }, time);
+    const connections = async (): Promise<number> => (await json(b.api("/api/presence/users/42"))).connections;
     const watcher = await connected(a.url, { auth: { token: tokenFor(1) } });
     await request(watcher, "presence:watch", { user_ids: [42] });
     const events = record(watcher);
@@ -96,11 +102,16 @@ describe("cluster mode (Redis)", () => {
     await until(() => events.length === 1);
     expect(await json(b.api("/api/presence/users/42"))).toMatchObject({ online: true, connections: 2 });
     tabA.disconnect();
-    await wait(600);
+    await until(async () => (await connections()) === 1, 5000, "tab A gone");
+    await time.advance(600);
+    await flushEvents(b, { to: "user", user_id: 1 }, events);
     expect(events.map((e) => e.event)).toEqual(["user_online"]);
     tabB.disconnect();
-    await until(() => events.length === 2, 3000);
-    await wait(400);
+    await until(async () => (await connections()) === 0, 5000, "tab B gone");
+    await time.advance(250); // the grace, and the first sweep past it
+    await until(() => events.length === 2, 5000, "user_offline");
+    await time.advance(400);
+    await flushEvents(a, { to: "user", user_id: 1 }, events);
     expect(events.map((e) => e.event)).toEqual(["user_online", "user_offline"]);
   });
 
@@ -141,14 +152,13 @@ describe("cluster mode (Redis)", () => {
     const subscriber = (states[1].broadcaster as unknown as { options: { subscriber: Redis } }).options.subscriber;
     await subscriber.unsubscribe(`${prefix}bus`);
     for (let i = 1; i <= 10; i++) expect((await post(i)).status).toBe(200);
-    await wait(300);
-    expect(got).toHaveLength(1);
     await until(async () => (await fetch(`${b.url}/health`)).status === 503, 5000, "B to notice the silent bus");
+    expect(got).toHaveLength(1); // two seconds of silence later: nothing came through the dead subscription
     await subscriber.subscribe(`${prefix}bus`);
     await until(() => got.length === 11, 5000, "the gap replay");
     for (let i = 11; i <= 13; i++) await post(i);
     await until(() => got.length === 14);
-    await wait(200);
+    await flushEvents(a, { to: "thread", thread_id: 9 }, got);
     expect(got.map((e) => e.data.i)).toEqual(Array.from({ length: 14 }, (_, i) => i));
   });
 

@@ -26,7 +26,6 @@ idempotentPublishContract(
     return { history, broadcaster: new MemoryBroadcaster(history, clock) };
   },
   (ms) => void (clock.time += ms),
-  false,
 );
 
 describe("memory history expiry", () => {

@@ -1,11 +1,33 @@
-import { API_KEY, connected, record, request, startNode, tokenFor, until, wait, json } from "./helpers/node";
+import {
+  API_KEY,
+  connected,
+  record,
+  request,
+  startNode,
+  tokenFor,
+  until,
+  json,
+  flushEvents,
+  type Received,
+  type TestNode,
+} from "./helpers/node";
+import { ManualTime } from "./helpers/manual-time";
 import { startLaravelStub } from "./helpers/laravel-stub";
 
 const GRACE_MS = 200;
 
 describe("presence", () => {
-  it("emits one user_online for two tabs, nothing when one closes, one user_offline after the grace", async () => {
-    const node = await startNode({ PRESENCE_GRACE_MS: String(GRACE_MS) });
+  /** The sockets the node counts for a user, once its connect/disconnect has gone through. */
+  const connections = async (node: TestNode, userId: number): Promise<number> =>
+    (await json(node.api(`/api/presence/users/${userId}`))).connections;
+
+  const flush = (node: TestNode, events: Received[], userId: number) =>
+    flushEvents(node, { to: "user", user_id: userId }, events);
+  const presenceEvents = (events: Received[]) => events.map((e) => e.event);
+
+  it("emits one user_online for two tabs, nothing when one closes, one user_offline when the grace runs out", async () => {
+    const time = new ManualTime();
+    const node = await startNode({ PRESENCE_GRACE_MS: String(GRACE_MS) }, undefined, time);
     const watcher = await connected(node.url, { auth: { token: tokenFor(1) } });
     expect(await request(watcher, "presence:watch", { user_ids: [42] })).toEqual({ ok: true, online: [] });
     const events = record(watcher);
@@ -16,32 +38,42 @@ describe("presence", () => {
     expect(events[0]).toMatchObject({ event: "user_online", data: { user_id: "42", at: expect.any(String) } });
 
     tab1.disconnect();
-    await wait(GRACE_MS * 3);
-    expect(events).toHaveLength(1);
+    await until(async () => (await connections(node, 42)) === 1, 5000, "tab 1 gone");
+    await time.advance(GRACE_MS * 3);
+    await flush(node, events, 1);
+    expect(presenceEvents(events)).toEqual(["user_online"]);
 
-    const closedAt = Date.now();
     tab2.disconnect();
-    await until(() => events.length === 2, 3000, "user_offline");
-    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(GRACE_MS - 20);
-    expect(events[1]).toMatchObject({ event: "user_offline", data: { user_id: "42" } });
-    await wait(GRACE_MS * 2);
-    expect(events.map((e) => e.event)).toEqual(["user_online", "user_offline"]);
+    await until(async () => (await connections(node, 42)) === 0, 5000, "tab 2 gone");
+    await time.advance(GRACE_MS - 1);
+    await flush(node, events, 1);
+    expect(presenceEvents(events)).toEqual(["user_online"]);
+
+    // The sweeper runs every GRACE_MS / 4: the user is offline by the first sweep past the grace.
+    await time.advance(GRACE_MS / 4);
+    await until(() => presenceEvents(events).length === 2, 5000, "user_offline");
+    expect(events.find((e) => e.event === "user_offline")).toMatchObject({ data: { user_id: "42" } });
+    await time.advance(GRACE_MS * 2);
+    await flush(node, events, 1);
+    expect(presenceEvents(events)).toEqual(["user_online", "user_offline"]);
   });
 
   it("makes no event for a reconnect inside the grace (a page reload)", async () => {
-    // A longer grace than the other tests: the reconnect must land inside it even on a loaded machine.
-    const GRACE_MS = 1500;
-    const node = await startNode({ PRESENCE_GRACE_MS: String(GRACE_MS) });
+    const time = new ManualTime();
+    const node = await startNode({ PRESENCE_GRACE_MS: String(GRACE_MS) }, undefined, time);
     const watcher = await connected(node.url, { auth: { token: tokenFor(1) } });
     await request(watcher, "presence:watch", { user_ids: [42] });
     const events = record(watcher);
     const tab = await connected(node.url, { auth: { token: tokenFor(42) } });
     await until(() => events.length === 1);
     tab.disconnect();
-    await wait(50);
+    await until(async () => (await connections(node, 42)) === 0, 5000, "the tab gone");
+    await time.advance(GRACE_MS / 2);
     await connected(node.url, { auth: { token: tokenFor(42) } });
-    await wait(GRACE_MS * 2);
-    expect(events.map((e) => e.event)).toEqual(["user_online"]);
+    await until(async () => (await connections(node, 42)) === 1, 5000, "the tab back");
+    await time.advance(GRACE_MS * 2);
+    await flush(node, events, 1);
+    expect(presenceEvents(events)).toEqual(["user_online"]);
   });
 
   it("answers the presence queries and the online list with a cursor", async () => {
@@ -49,8 +81,7 @@ describe("presence", () => {
     await connected(node.url, { auth: { token: tokenFor(5) } });
     await connected(node.url, { auth: { token: tokenFor(5) } });
     await connected(node.url, { auth: { token: tokenFor(6) } });
-    await until(() => node.app.io.of("/").sockets.size === 3);
-    await wait(20);
+    await until(async () => (await connections(node, 5)) === 2 && (await connections(node, 6)) === 1);
     const one = await json(node.api("/api/presence/users/5"));
     expect(one).toEqual({ user_id: "5", online: true, connections: 2, last_seen: expect.any(String) });
     const many = await json(node.api("/api/presence/users?ids=5,6,7"));

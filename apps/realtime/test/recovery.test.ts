@@ -1,7 +1,14 @@
-import { client, connected, record, request, startNode, tokenFor, until, wait } from "./helpers/node";
+import { client, connected, record, request, startNode, tokenFor, until } from "./helpers/node";
 import { createEmbeddedState } from "../src/state/embedded-state";
 import { systemClock, History } from "../src/core/ports";
 import type { TestNode } from "./helpers/node";
+
+/** A promise the test opens by hand: to hold a step of the node until the test is ready. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
 
 async function send(node: TestNode, count: number, from = 0, to: object = { to: "thread", thread_id: 7 }) {
   for (let i = from; i < from + count; i++) {
@@ -77,36 +84,41 @@ describe("recovery by offsets", () => {
   });
 
   it("puts live events that arrive during a replay after it, each once", async () => {
-    // A slow history read (as Redis can be) opens a window both before and after the read,
-    // so that live events land in the replay, in the live buffer, or in both.
+    // A history read held open (a slow Redis) at both ends, so that live events land before the
+    // read (in the replay and in the live buffer) and after it (in the live buffer only).
+    const reading = gate();
+    const proceed = gate();
+    const read = gate();
+    const release = gate();
     const node = await startNode({}, (config) => {
       const state = createEmbeddedState({ historySize: 100, historyTtlS: 600, clock: systemClock });
-      const slowSince: History["since"] = async (channel, offset) => {
-        await wait(40);
+      const heldSince: History["since"] = async (channel, offset) => {
+        reading.open();
+        await proceed.opened;
         const replay = await state.history.since(channel, offset);
-        await wait(40);
+        read.open();
+        await release.opened;
         return replay;
       };
       expect(config.historySize).toBe(100);
-      return { ...state, history: { since: slowSince } };
+      return { ...state, history: { since: heldSince } };
     });
     const seen = await seenThenGone(node, 9, 1);
     await send(node, 10, 1, { to: "thread", thread_id: 9 });
 
     const again = await connected(node.url, { auth: { token: tokenFor(1) } });
     const got = record(again);
-    // Live publishes race the subscribe: whatever the interleaving, order and uniqueness must hold.
-    const live = (async () => {
-      for (let i = 11; i < 21; i++) {
-        await send(node, 1, i, { to: "thread", thread_id: 9 });
-        await wait(10);
-      }
-    })();
-    const ack = await request(again, "subscribe", { thread_id: 9, since: seen[0].meta!.offset });
-    await live;
-    expect(ack).toMatchObject({ recovered: true });
-    await until(() => got.length >= 20);
-    expect(got.map((e) => e.data.i)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+    const ack = request(again, "subscribe", { thread_id: 9, since: seen[0].meta!.offset });
+    await reading.opened;
+    await send(node, 5, 11, { to: "thread", thread_id: 9 });
+    proceed.open();
+    await read.opened;
+    await send(node, 5, 16, { to: "thread", thread_id: 9 });
+    release.open();
+    expect(await ack).toMatchObject({ recovered: true });
+    await send(node, 1, 21, { to: "thread", thread_id: 9 });
+    await until(() => got.some((e) => e.data.i === 21));
+    expect(got.map((e) => e.data.i)).toEqual(Array.from({ length: 21 }, (_, k) => k + 1));
   });
 
   it("subscribes with recovered:false when the history cannot be read, and live events still flow", async () => {
@@ -127,7 +139,11 @@ describe("recovery by offsets", () => {
   });
 
   it("does not send a replayed event a second time when the bus brings it after the history read", async () => {
-    // The history read and the bus are separate connections in cluster mode: here the bus lags 300 ms.
+    // The history read and the bus are separate connections in cluster mode: here the bus holds
+    // its messages until the test lets them through, after the replay has read the history.
+    let holding = false;
+    const held: Array<() => void> = [];
+    const read = gate();
     const node = await startNode({}, () => {
       const state = createEmbeddedState({ historySize: 100, historyTtlS: 600, clock: systemClock });
       const lagging: typeof state.broadcaster = {
@@ -135,20 +151,30 @@ describe("recovery by offsets", () => {
         publishOnce: (key, ttlS, drafts) => state.broadcaster.publishOnce(key, ttlS, drafts),
         signal: (message) => state.broadcaster.signal(message),
         onGap: () => undefined,
-        onMessage: (sink) => state.broadcaster.onMessage((message) => void setTimeout(() => sink(message), 300)),
+        onMessage: (sink) =>
+          state.broadcaster.onMessage((message) => (holding ? held.push(() => sink(message)) : sink(message))),
       };
-      return { ...state, broadcaster: lagging };
+      const since: History["since"] = async (channel, offset) => {
+        const replay = await state.history.since(channel, offset);
+        read.open();
+        return replay;
+      };
+      return { ...state, broadcaster: lagging, history: { since } };
     });
     const seen = await seenThenGone(node, 9, 1);
 
     const again = await connected(node.url, { auth: { token: tokenFor(1) } });
     const got = record(again);
+    holding = true;
     await send(node, 1, 1, { to: "thread", thread_id: 9 });
-    expect(await request(again, "subscribe", { thread_id: 9, since: seen[0].meta!.offset })).toMatchObject({
-      recovered: true,
-    });
-    await wait(700);
-    expect(got.map((e) => e.data.i)).toEqual([1]);
+    const ack = request(again, "subscribe", { thread_id: 9, since: seen[0].meta!.offset });
+    await read.opened;
+    holding = false;
+    for (const deliver of held.splice(0)) deliver();
+    expect(await ack).toMatchObject({ recovered: true });
+    await send(node, 1, 2, { to: "thread", thread_id: 9 });
+    await until(() => got.some((e) => e.data.i === 2));
+    expect(got.map((e) => e.data.i)).toEqual([1, 2]);
   });
 
   it("refuses a malformed since", async () => {

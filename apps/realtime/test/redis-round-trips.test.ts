@@ -1,6 +1,6 @@
 import Redis from "ioredis";
 import { createRedisState } from "../src/state/redis-state";
-import { connected, json, record, startNode, tokenFor, until, wait } from "./helpers/node";
+import { connected, json, record, startNode, tokenFor, until } from "./helpers/node";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
 
 /**
@@ -34,7 +34,15 @@ describe("Redis round trips of a broadcast", () => {
     monitor.on("monitor", (_time: string, args: string[], source: string) => {
       if (source !== "lua") commands.push(args);
     });
-    await wait(100);
+    // MONITOR lists commands in the order Redis ran them: once a marker sent now shows, everything
+    // run before it has been listed (an assertion about what was sent needs no sleep).
+    const other = new Redis(redis.url);
+    const caughtUp = async (): Promise<void> => {
+      const marker = `caught-up-${Math.random()}`;
+      await other.echo(marker);
+      await until(() => commands.some((args) => args.includes(marker)), 5000, "MONITOR to list the marker");
+    };
+    await caughtUp();
     try {
       // Every command of this node that concerns the broadcast: the id's key or the channel's history.
       const about = (marker: string) =>
@@ -43,25 +51,26 @@ describe("Redis round trips of a broadcast", () => {
           .map((args) => args[0].toLowerCase());
       const first = await post({ id: "counted-once" });
       await until(() => got.some((e) => e.meta?.id === "counted-once"));
-      await wait(200);
+      await caughtUp();
       expect(first).toMatchObject({ success: true, id: "counted-once", channel: "user.77" });
       expect(about("counted-once")).toEqual(["evalsha"]);
 
       commands.length = 0;
       expect(await post({ id: "counted-once" })).toMatchObject({ duplicate: true, offset: first.offset });
-      await wait(200);
+      await caughtUp();
       expect(about("counted-once")).toEqual(["evalsha"]);
 
       commands.length = 0;
       await post({ data: { plain: true } });
       await until(() => got.some((e) => e.data.plain === true));
-      await wait(200);
+      await caughtUp();
       expect(about(`${prefix}idem:`)).toEqual(["evalsha"]);
       expect(got.map((e) => e.meta?.id).slice(0, 2)).toEqual(["warm-up", "counted-once"]);
       expect(got).toHaveLength(3);
     } finally {
       monitor.disconnect();
       probe.disconnect();
+      other.disconnect();
     }
   });
 });

@@ -6,12 +6,14 @@ import { RedisBroadcaster } from "../src/history/redis-broadcaster";
 import { RedisPresenceStore } from "../src/presence/redis-presence-store";
 import { RedisRateLimiter } from "../src/state/redis-rate-limiter";
 import { historyContract } from "./contracts/history.contract";
-import { idempotentPublishContract } from "./contracts/idempotent-publish.contract";
+import { flush, idempotentPublishContract } from "./contracts/idempotent-publish.contract";
 import { presenceStoreContract } from "./contracts/presence-store.contract";
 import { channelMembersContract } from "./contracts/channel-members.contract";
 import { RedisChannelMembers } from "../src/presence/redis-channel-members";
 import { rateLimiterContract } from "./contracts/rate-limiter.contract";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
+import { ManualTime } from "./helpers/manual-time";
+import { until } from "./helpers/node";
 
 /** The same contract suites as the memory implementations, against a real Redis. */
 const fail = (error: unknown): never => {
@@ -88,27 +90,51 @@ async function startBroadcaster(prefix: string, commands: Redis = connect()): Pr
   return broadcaster;
 }
 
+/** The keys of the contract test running now (its prefix), whose time `advance` moves. */
+let contract = { prefix: "", commands: undefined as Redis | undefined };
 idempotentPublishContract(
   "redis",
   async () => {
-    const prefix = uniquePrefix();
-    const commands = connect();
-    const broadcaster = await startBroadcaster(prefix, commands);
-    return {
-      broadcaster,
-      history: broadcaster,
-      async breakChannel(channel) {
-        const key = `${prefix}h:${channel}`;
-        await commands.set(key, "not a stream");
-        return async () => void (await commands.del(key));
-      },
-    };
+    contract = { prefix: uniquePrefix(), commands: connect() };
+    const broadcaster = await startBroadcaster(contract.prefix, contract.commands);
+    return { broadcaster, history: broadcaster };
   },
-  () => new Promise((resolve) => setTimeout(resolve, 1100)),
-  true,
+  // Redis keeps its own time: moving it forward by `ms` is taking `ms` off every TTL of the test's
+  // keys (a TTL that runs out deletes the key, as Redis would have).
+  async (ms) => {
+    const commands = contract.commands!;
+    for (const key of await commands.keys(`${contract.prefix}*`)) {
+      const left = await commands.pttl(key);
+      if (left > 0) await commands.pexpire(key, Math.max(0, left - ms));
+    }
+  },
 );
 
 describe("redis idempotent publish", () => {
+  it("leaves nothing behind when a publish fails: no message on any channel, and the key free for a retry", async () => {
+    const prefix = uniquePrefix();
+    const commands = connect();
+    const broadcaster = await startBroadcaster(prefix, commands);
+    const seen: ChannelMessage[] = [];
+    broadcaster.onMessage((message) => void (message.meta && seen.push(message)));
+    const drafts = ["user.1", "user.2"].map((channel, i) => ({ channel, event: "e", data: { i }, id: "k" }));
+    // A history key holding a string makes the script fail on user.2; user.1 comes first, so a
+    // publish that wrote it before failing would show there.
+    await commands.set(`${prefix}h:user.2`, "not a stream");
+    await expect(broadcaster.publishOnce("k", 60, drafts)).rejects.toThrow();
+    await flush(broadcaster, seen);
+    expect(seen).toEqual([]);
+    expect((await broadcaster.since("user.1", "0-0")).messages).toEqual([]);
+
+    await commands.del(`${prefix}h:user.2`);
+    const retry = await broadcaster.publishOnce("k", 60, drafts);
+    expect(retry.duplicate).toBe(false);
+    const again = await broadcaster.publishOnce("k", 60, drafts);
+    expect(again).toMatchObject({ duplicate: true, previous: { id: "k" } });
+    await flush(broadcaster, seen);
+    expect(seen.map((m) => m.channel)).toEqual(["user.1", "user.2"]);
+  });
+
   it("answers a key still claimed by an older node's publish in progress as a duplicate without a result", async () => {
     const prefix = uniquePrefix();
     const commands = connect();
@@ -123,7 +149,7 @@ describe("redis idempotent publish", () => {
     const command = { event: "e", target: "user" as const, channels: ["user.1"], data: {}, id: "k" };
     // The HTTP layer answers this `{success:true, id:"k", duplicate:true, channels:0}`, as before.
     expect(await publisher.publish(command)).toEqual({ duplicate: true, id: "k", channels: [] });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await flush(broadcaster, seen);
     expect(seen).toEqual([]);
   });
 
@@ -149,13 +175,11 @@ describe("redis idempotent publish", () => {
       await own.stop();
       await expect(broadcaster.publishOnce("k", 60, [draft])).rejects.toThrow();
       await own.start();
-      const deadline = Date.now() + 10_000;
-      while (backAt === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(backAt).toBeGreaterThan(0); // the canary made the round trip: the bus works again
+      await until(() => backAt > 0, 10_000, "the canary's round trip: the bus works again");
       expect((await broadcaster.publishOnce("k", 60, [draft])).duplicate).toBe(false);
       expect((await broadcaster.publishOnce("k", 60, [draft])).duplicate).toBe(true);
-      while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await until(() => seen.length > 0, 5000, "the delivery");
+      await flush(broadcaster, seen);
       expect(seen).toHaveLength(1);
     } finally {
       broadcaster.stop();
@@ -167,25 +191,25 @@ describe("redis idempotent publish", () => {
 
 describe("redis presence across nodes", () => {
   it("reaps a dead node's sockets after NODE_TTL_MS: one offline per user left with none", async () => {
+    const time = new ManualTime();
     const prefix = uniquePrefix();
-    const options = { prefix, nodeTtlMs: 1000, graceMs: 500, onError: fail };
+    const options = { prefix, nodeTtlMs: 1000, graceMs: 500, onError: fail, clock: time, scheduler: time };
     const clientA = connect();
     const nodeA = new RedisPresenceStore({ ...options, redis: clientA, nodeId: "a", onError: () => undefined });
     const nodeB = new RedisPresenceStore({ ...options, redis: connect(), nodeId: "b" });
     nodeA.startHeartbeat();
     nodeB.startHeartbeat();
-    await nodeA.connect("1", "a1", Date.now());
-    await nodeA.connect("2", "a2", Date.now());
-    await nodeB.connect("2", "b2", Date.now());
+    await nodeA.connect("1", "a1", time.now());
+    await nodeA.connect("2", "a2", time.now());
+    await nodeB.connect("2", "b2", time.now());
     clientA.disconnect(); // A dies without cleanup, like kill -9: its heartbeats stop
-    const start = Date.now();
-    const expired: string[] = [];
-    while (Date.now() - start < 4000 && expired.length === 0) {
-      expired.push(...(await nodeB.takeExpired(Date.now())));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(expired).toEqual(["1"]);
-    expect(Date.now() - start).toBeGreaterThanOrEqual(options.nodeTtlMs - 400);
+
+    await time.advance(options.nodeTtlMs - 1); // B keeps beating; A's last beat is not yet too old
+    expect(await nodeB.takeExpired(time.now())).toEqual([]);
+    await time.advance(1); // A is dead: its sockets go, user 1 waits out the grace
+    expect(await nodeB.takeExpired(time.now())).toEqual([]);
+    await time.advance(options.graceMs);
+    expect(await nodeB.takeExpired(time.now())).toEqual(["1"]);
     expect((await nodeB.lookup(["2"])).get("2")).toMatchObject({ online: true, connections: 1 });
     await nodeA.stop();
     await nodeB.stop();
@@ -220,12 +244,11 @@ describe("redis presence across nodes", () => {
     await store.connect("7", "s7", Date.now());
     await own.stop();
     await own.start();
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      const found = await store.lookup(["7"]).catch(() => undefined);
-      if (found?.get("7")?.online) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(
+      async () => (await store.lookup(["7"]).catch(() => undefined))?.get("7")?.online === true,
+      5000,
+      "the heartbeat registering s7 again",
+    );
     expect((await store.lookup(["7"])).get("7")).toMatchObject({ online: true, connections: 1 });
     await store.stop();
     await own.stop();

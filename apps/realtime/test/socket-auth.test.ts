@@ -1,15 +1,6 @@
 import jwt from "jsonwebtoken";
-import {
-  API_KEY,
-  JWT_SECRET,
-  client,
-  connectError,
-  connected,
-  request,
-  startNode,
-  tokenFor,
-  until,
-} from "./helpers/node";
+import { JWT_SECRET, client, connectError, connected, request, startNode, tokenFor, until } from "./helpers/node";
+import { ManualTime } from "./helpers/manual-time";
 
 const unsigned = (payload: object): string =>
   `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.`;
@@ -82,18 +73,32 @@ describe("Socket.IO authentication", () => {
   });
 
   it("sends token_expired and disconnects when the token runs out, unless auth:refresh came first", async () => {
-    const node = await startNode();
-    const expiring = await connected(node.url, { auth: { token: tokenFor(5, { expiresIn: 1 }) } });
-    const refreshed = await connected(node.url, { auth: { token: tokenFor(5, { expiresIn: 1 }) } });
-    expect(await request(refreshed, "auth:refresh", { token: tokenFor(5, { expiresIn: 60 }) })).toEqual({ ok: true });
+    const time = new ManualTime();
+    const node = await startNode({}, undefined, time);
+    const expiring = await connected(node.url, { auth: { token: tokenFor(5, { expiresIn: 60 }) } });
+    const refreshed = await connected(node.url, { auth: { token: tokenFor(5, { expiresIn: 60 }) } });
+    expect(await request(refreshed, "auth:refresh", { token: tokenFor(5, { expiresIn: 3600 }) })).toEqual({ ok: true });
     expect(await request(refreshed, "auth:refresh", { token: tokenFor(6) })).toEqual({ ok: false, error: "forbidden" });
     expect(await request(refreshed, "auth:refresh", { token: "junk" })).toEqual({ ok: false, error: "invalid" });
+    expect(node.app.pendingExpiries()).toBe(2);
     const events: string[] = [];
     expiring.on("token_expired", () => events.push("token_expired"));
     expiring.on("disconnect", (reason) => events.push(reason));
-    await until(() => events.length === 2, 4000, "expiry");
+
+    // exp is in whole seconds from the real time the token was signed: 55 s is safely before it.
+    await time.advance(55_000);
+    expect(await request(expiring, "subscribe", { thread_id: 1 })).toMatchObject({ ok: true });
+    expect(events).toEqual([]);
+
+    await time.advance(10_000);
+    await until(() => events.length === 2, 5000, "expiry");
     expect(events).toEqual(["token_expired", "io server disconnect"]);
     expect(refreshed.connected).toBe(true);
+    expect(node.app.pendingExpiries()).toBe(1);
+
+    const gone = new Promise((resolve) => refreshed.once("token_expired", resolve));
+    await time.advance(3600_000);
+    expect(await gone).toEqual({ code: "token_expired" });
   });
 
   it("counts refused handshakes by kind in /metrics", async () => {
@@ -101,7 +106,6 @@ describe("Socket.IO authentication", () => {
     await connectError(node.url, { auth: { token: "x.y.z" } });
     const metrics = await (await fetch(`${node.url}/metrics`)).text();
     expect(metrics).toMatch(/realtime_auth_failures_total\{kind="token_invalid"\} 1/);
-    expect(API_KEY).toBeTruthy();
   });
 
   it("refuses new sockets while draining", async () => {

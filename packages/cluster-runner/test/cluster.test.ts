@@ -116,7 +116,9 @@ describe("a local cluster of two embedded nodes behind nginx", () => {
       reconnection: true,
     });
     sockets.push(socket);
-    const reconnected = new Promise((resolve) => socket.io.once("reconnect", resolve));
+    // The socket's own "connect", not the manager's "reconnect": the server counts a socket once its
+    // handshake passed, and acknowledges it with the CONNECT packet that fires this.
+    const reconnected = new Promise((resolve) => socket.once("connect", () => resolve(undefined)));
     const drained = cluster.nodes[serving];
 
     await expect(cluster.stopNode(serving)).resolves.toEqual({ code: 0, signal: null });

@@ -2,8 +2,7 @@
 
 /*
 | Stand-in for Composer's autoloader when there is no Composer (Debian's php-* packages):
-| the PSR-4 mappings of composer.json. Used by tests/bootstrap.php and by the test copies
-| of the Laravel harness app.
+| the PSR-4 mappings of composer.json. Used by tests/bootstrap.php.
 */
 
 spl_autoload_register(static function (string $class): void {

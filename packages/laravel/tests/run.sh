@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the package's PHPUnit suites: unit tests, then feature tests against a real Laravel 8
-# app (the harness, copied to a temp dir) and a real realtime node (apps/realtime/dist).
+# app (tests/app, copied to a temp dir by tests/app/install.php) and a real realtime node (apps/realtime/dist).
 #   bash tests/run.sh                    everything
 #   bash tests/run.sh --testsuite unit   any PHPUnit arguments
 set -euo pipefail
@@ -19,8 +19,10 @@ PHPUNIT="${PHPUNIT:-$(command -v phpunit || true)}"
 [ -n "$PHPUNIT" ] && [ -x "$PHPUNIT" ] || fail "phpunit not found: apt-get install phpunit (or set PHPUNIT=/path/to/phpunit)"
 command -v node >/dev/null 2>&1 || fail "node not found: the feature tests start the realtime node"
 [ -f ../../apps/realtime/dist/main.js ] || fail "apps/realtime/dist/main.js missing: build it first (npm run build at the repo root)"
-# The harness sits next to the repository (../shared/laravel-harness), read-only.
-export LARAVEL_HARNESS="${LARAVEL_HARNESS:-$(cd ../../.. && pwd)/shared/laravel-harness}"
-[ -d "$LARAVEL_HARNESS/app-skeleton" ] || fail "Laravel harness not found at $LARAVEL_HARNESS (set LARAVEL_HARNESS)"
 
-exec "$PHPUNIT" -c phpunit.xml.dist "$@"
+[ "$#" -eq 0 ] || exec "$PHPUNIT" -c phpunit.xml.dist "$@"
+# One run per suite, so that the output gives each suite's count.
+for suite in unit feature; do
+  echo "tests/run.sh: PHPUnit, $suite suite (tests/${suite^})"
+  "$PHPUNIT" -c phpunit.xml.dist --testsuite "$suite"
+done

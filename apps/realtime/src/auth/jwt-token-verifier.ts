@@ -1,6 +1,7 @@
 import { createSecretKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { ConnectErrorCode } from "@mechamap/protocol";
+import { systemClock, Clock } from "../core/ports";
 
 export interface VerifiedToken {
   userId: string;
@@ -20,6 +21,8 @@ export interface JwtOptions {
   previousSecret?: string;
   issuers: string[];
   audience?: string;
+  /** What `exp` and `nbf` are compared with. */
+  clock?: Clock;
 }
 
 const CLOCK_TOLERANCE_S = 30;
@@ -42,10 +45,10 @@ export function createJwtTokenVerifier(options: JwtOptions): TokenVerifier {
   const keys = [options.secret, ...(options.previousSecret ? [options.previousSecret] : [])].map((secret) =>
     createSecretKey(Buffer.from(secret)),
   );
-  const decode = (token: string): string | jwt.JwtPayload => {
+  const decode = (token: string, clockTimestamp: number): string | jwt.JwtPayload => {
     for (const [index, key] of keys.entries()) {
       try {
-        return jwt.verify(token, key, verifyOptions);
+        return jwt.verify(token, key, { ...verifyOptions, clockTimestamp });
       } catch (error) {
         const wrongKey = error instanceof jwt.JsonWebTokenError && error.message === "invalid signature";
         if (!wrongKey || index === keys.length - 1) throw error;
@@ -53,11 +56,12 @@ export function createJwtTokenVerifier(options: JwtOptions): TokenVerifier {
     }
     throw new Error("no key");
   };
+  const clock = options.clock ?? systemClock;
   return {
     verify(token) {
       let payload: string | jwt.JwtPayload;
       try {
-        payload = decode(token);
+        payload = decode(token, Math.floor(clock.now() / 1000));
       } catch (error) {
         return { ok: false, code: error instanceof jwt.TokenExpiredError ? "token_expired" : "token_invalid" };
       }

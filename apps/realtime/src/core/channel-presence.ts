@@ -1,10 +1,11 @@
 import type { EchoMember, EventData } from "@mechamap/protocol";
-import type { Broadcaster, ChannelMembers, Clock } from "./ports";
+import type { Broadcaster, Cancel, ChannelMembers, Clock, Scheduler } from "./ports";
 
 export interface ChannelPresenceOptions {
   members: ChannelMembers;
   broadcaster: Broadcaster;
   clock: Clock;
+  scheduler: Scheduler;
   graceMs: number;
   onError: (error: unknown) => void;
 }
@@ -16,7 +17,7 @@ export interface ChannelPresenceOptions {
  * are ephemeral messages on the channel itself, through the one delivery path.
  */
 export class ChannelPresence {
-  private timer: NodeJS.Timeout | undefined;
+  private stopSweeper: Cancel = () => undefined;
   private sweeping = false;
 
   constructor(private readonly options: ChannelPresenceOptions) {}
@@ -24,12 +25,11 @@ export class ChannelPresence {
   start(): void {
     // A quarter of the grace keeps the leaving event within 25 % of its due time.
     const every = Math.max(25, Math.min(1000, Math.floor(this.options.graceMs / 4)));
-    this.timer = setInterval(() => void this.sweep(), every);
-    this.timer.unref();
+    this.stopSweeper = this.options.scheduler.every(every, () => this.sweep());
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopSweeper();
   }
 
   /**

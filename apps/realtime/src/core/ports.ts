@@ -198,8 +198,35 @@ export interface LaravelInbox {
   stop(): Promise<void>;
 }
 
+/** Milliseconds since the epoch: what every decision that depends on time reads. */
 export interface Clock {
   now(): number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Cancels what a `Scheduler` call set up. */
+export type Cancel = () => void;
+
+/**
+ * Runs work later (timers as a port, so tests move time forward instead of waiting for it). A task
+ * may return a promise; the system scheduler ignores it, a test's can await it. Its timers never
+ * keep the process alive.
+ */
+export interface Scheduler {
+  /** Runs `task` once, `ms` from now. */
+  after(ms: number, task: () => unknown): Cancel;
+  /** Runs `task` every `ms`. */
+  every(ms: number, task: () => unknown): Cancel;
+}
+
+export const systemScheduler: Scheduler = {
+  after(ms, task) {
+    const timer = setTimeout(task, ms).unref();
+    return () => clearTimeout(timer);
+  },
+  every(ms, task) {
+    const timer = setInterval(task, ms).unref();
+    return () => clearInterval(timer);
+  },
+};

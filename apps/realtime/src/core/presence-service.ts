@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { PresenceChange } from "@mechamap/protocol";
-import type { Broadcaster, Clock, PresenceNotifier, PresenceStore, PresenceTransition } from "./ports";
+import type {
+  Broadcaster,
+  Cancel,
+  Clock,
+  PresenceNotifier,
+  PresenceStore,
+  PresenceTransition,
+  Scheduler,
+} from "./ports";
 
 /** Room of the sockets watching one user's presence (joined by `presence:watch`). */
 export const presenceChannel = (userId: string): string => `presence.${userId}`;
@@ -10,6 +18,7 @@ export interface PresenceServiceOptions {
   broadcaster: Broadcaster;
   notifier: PresenceNotifier;
   clock: Clock;
+  scheduler: Scheduler;
   graceMs: number;
   onError: (error: unknown) => void;
 }
@@ -19,7 +28,7 @@ export interface PresenceServiceOptions {
  * transition: a user is offline after having no socket for the whole grace period.
  */
 export class PresenceService {
-  private timer: NodeJS.Timeout | undefined;
+  private stopSweeper: Cancel = () => undefined;
   private sweeping = false;
 
   constructor(private readonly options: PresenceServiceOptions) {}
@@ -27,12 +36,11 @@ export class PresenceService {
   start(): void {
     // A quarter of the grace keeps the offline event within 25 % of its due time.
     const every = Math.max(25, Math.min(1000, Math.floor(this.options.graceMs / 4)));
-    this.timer = setInterval(() => void this.sweep(), every);
-    this.timer.unref();
+    this.stopSweeper = this.options.scheduler.every(every, () => this.sweep());
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopSweeper();
   }
 
   /**

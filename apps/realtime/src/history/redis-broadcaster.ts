@@ -2,14 +2,18 @@ import type { EventMeta } from "@mechamap/protocol";
 import type {
   Broadcaster,
   ChannelMessage,
+  Cancel,
+  Clock,
   History,
   IdempotentResult,
   MessageDraft,
   MessageSink,
   PublishOnceOutcome,
   Replay,
+  Scheduler,
 } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
+import { systemClock, systemScheduler } from "../core/ports";
 import type { RedisClient } from "../cluster/redis-connections";
 import { RedisScript } from "../cluster/redis-script";
 
@@ -99,6 +103,9 @@ export interface RedisBroadcasterOptions {
   historyTtlS: number;
   /** Names this node's canary, a message it sends itself over the bus. */
   nodeId: string;
+  /** When the bus was lost, when the canary goes and whether it is late; Redis's own clock stamps the offsets. */
+  clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 /** How often the canary goes round, and how late it may be before the bus counts as broken. */
@@ -112,12 +119,15 @@ export class RedisBroadcaster implements Broadcaster, History {
   private readonly gapListeners: Array<(sinceMs: number) => void> = [];
   private readonly bus: string;
   private readonly canaryChannel: string;
-  private canaryTimer: NodeJS.Timeout | undefined;
+  private stopCanary: Cancel = () => undefined;
   private lastCanary = 0;
   /** Set while the subscription is (or may have been) down: when messages may have been missed. */
   private lostAt: number | undefined;
 
+  private readonly clock: Clock;
+
   constructor(private readonly options: RedisBroadcasterOptions) {
+    this.clock = options.clock ?? systemClock;
     this.bus = `${options.prefix}bus`;
     this.canaryChannel = `~canary.${options.nodeId}`;
   }
@@ -133,25 +143,26 @@ export class RedisBroadcaster implements Broadcaster, History {
     subscriber.on("message", (channel: string, text: string) => {
       if (channel === this.bus) this.receive(text);
     });
-    subscriber.on("close", () => (this.lostAt ??= Date.now()));
+    subscriber.on("close", () => (this.lostAt ??= this.clock.now()));
     await subscriber.subscribe(this.bus);
     const sendCanary = (): Promise<void> => this.signal({ channel: this.canaryChannel, event: "canary", data: {} });
-    this.canaryTimer = setInterval(() => sendCanary().catch(() => undefined), CANARY_EVERY_MS);
-    this.canaryTimer.unref();
+    this.stopCanary = (this.options.scheduler ?? systemScheduler).every(CANARY_EVERY_MS, () =>
+      sendCanary().catch(() => undefined),
+    );
     const firstCanary = new Promise<void>((resolve) => this.gapListeners.push(() => resolve()));
-    this.lostAt = Date.now();
+    this.lostAt = this.clock.now();
     await sendCanary();
     await firstCanary;
     this.gapListeners.length = 0;
   }
 
   stop(): void {
-    clearInterval(this.canaryTimer);
+    this.stopCanary();
   }
 
   /** True while this node's own messages come back through the bus. */
   isFlowing(): boolean {
-    return Date.now() - this.lastCanary < CANARY_STALE_MS;
+    return this.clock.now() - this.lastCanary < CANARY_STALE_MS;
   }
 
   onGap(listener: (sinceMs: number) => void): void {
@@ -229,7 +240,7 @@ export class RedisBroadcaster implements Broadcaster, History {
   }
 
   private onCanary(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     // A canary that comes back late means the bus stalled even if the connection never dropped.
     if (this.lastCanary > 0 && now - this.lastCanary > CANARY_STALE_MS) this.lostAt ??= this.lastCanary;
     this.lastCanary = now;

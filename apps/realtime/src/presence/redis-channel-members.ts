@@ -1,5 +1,6 @@
 import type { EchoMember } from "@mechamap/protocol";
-import type { ChannelMemberLeft, ChannelMembers } from "../core/ports";
+import { systemClock, systemScheduler } from "../core/ports";
+import type { Cancel, ChannelMemberLeft, ChannelMembers, Clock, Scheduler } from "../core/ports";
 import type { RedisClient } from "../cluster/redis-connections";
 import { RedisScript } from "../cluster/redis-script";
 
@@ -76,13 +77,15 @@ export interface RedisChannelMembersOptions {
   nodeTtlMs: number;
   graceMs: number;
   onError: (error: unknown) => void;
+  clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 /** Cluster-wide presence-channel members in Redis, with heartbeats so a dead node's memberships are reaped. */
 export class RedisChannelMembers implements ChannelMembers {
   /** This node's memberships ("<channel>|<user>|<socket>" → member), to register again if Redis lost them. */
   private readonly local = new Map<string, { channel: string; member: EchoMember; socketId: string }>();
-  private timer: NodeJS.Timeout | undefined;
+  private stopBeating: Cancel = () => undefined;
 
   constructor(private readonly options: RedisChannelMembersOptions) {}
 
@@ -117,18 +120,19 @@ export class RedisChannelMembers implements ChannelMembers {
   /** Beats every third of NODE_TTL_MS; registers this node's memberships again when Redis lost them. */
   startHeartbeat(): void {
     const beat = async (): Promise<void> => {
-      const held = Number(await this.run(HEARTBEAT, [this.options.nodeId, Date.now()]));
+      const held = Number(await this.run(HEARTBEAT, [this.options.nodeId, (this.options.clock ?? systemClock).now()]));
       if (held !== this.local.size) await this.reregister();
     };
     const every = Math.max(200, Math.floor(this.options.nodeTtlMs / 3));
-    this.timer = setInterval(() => beat().catch(this.options.onError), every);
-    this.timer.unref();
+    this.stopBeating = (this.options.scheduler ?? systemScheduler).every(every, () =>
+      beat().catch(this.options.onError),
+    );
     void beat().catch(this.options.onError);
   }
 
   /** Stops beating and marks this node dead at once, so another node's next sweep reaps what it still held. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopBeating();
     const { redis, prefix, nodeId } = this.options;
     await redis.zadd(`${prefix}ep:hb`, 0, nodeId).catch(() => undefined);
   }

@@ -1,4 +1,5 @@
-import type { OnlinePage, PresenceStore, UserPresence } from "../core/ports";
+import { systemClock, systemScheduler } from "../core/ports";
+import type { Cancel, Clock, OnlinePage, PresenceStore, Scheduler, UserPresence } from "../core/ports";
 import type { RedisClient } from "../cluster/redis-connections";
 import { RedisScript } from "../cluster/redis-script";
 
@@ -85,15 +86,21 @@ export interface RedisPresenceOptions {
   nodeTtlMs: number;
   graceMs: number;
   onError: (error: unknown) => void;
+  /** The heartbeat's time, which must be the sweeps' (`takeExpired(now)`) time. */
+  clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 /** Cluster-wide presence in Redis, with per-node heartbeats so a dead node's sockets are reaped. */
 export class RedisPresenceStore implements PresenceStore {
   /** This node's own sockets, to register again if Redis comes back without them. */
   private readonly local = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
+  private stopBeating: Cancel = () => undefined;
+  private readonly clock: Clock;
 
-  constructor(private readonly options: RedisPresenceOptions) {}
+  constructor(private readonly options: RedisPresenceOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   async reserve(userId: string, socketId: string, limit: number, now: number, until: number): Promise<boolean> {
     return (await this.run(RESERVE, [userId, socketId, limit, now, until])) === 1;
@@ -151,12 +158,13 @@ export class RedisPresenceStore implements PresenceStore {
   /** Beats every third of NODE_TTL_MS; registers this node's sockets again when Redis lost them. */
   startHeartbeat(): void {
     const beat = async (): Promise<void> => {
-      const held = Number(await this.run(HEARTBEAT, [this.options.nodeId, Date.now()]));
+      const held = Number(await this.run(HEARTBEAT, [this.options.nodeId, this.clock.now()]));
       if (held !== this.local.size) await this.reregister();
     };
     const every = Math.max(200, Math.floor(this.options.nodeTtlMs / 3));
-    this.timer = setInterval(() => beat().catch(this.options.onError), every);
-    this.timer.unref();
+    this.stopBeating = (this.options.scheduler ?? systemScheduler).every(every, () =>
+      beat().catch(this.options.onError),
+    );
     void beat().catch(this.options.onError);
   }
 
@@ -165,13 +173,13 @@ export class RedisPresenceStore implements PresenceStore {
    * cut short) is reaped by the next sweep of another node instead of after NODE_TTL_MS.
    */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopBeating();
     const { redis, prefix, nodeId } = this.options;
     await redis.zadd(`${prefix}p:hb`, 0, nodeId).catch(() => undefined);
   }
 
   private async reregister(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     await Promise.all(
       [...this.local].map(([socketId, userId]) => this.run(CONNECT, [userId, socketId, this.options.nodeId, now])),
     );

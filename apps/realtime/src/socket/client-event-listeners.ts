@@ -1,4 +1,5 @@
 import type { Ack, AckErrorCode } from "@mechamap/protocol";
+import type { Clock } from "../core/ports";
 import { errorDetail } from "../observability/logger";
 import { AckError, SocketContext } from "./context";
 import type { RealtimeSocket } from "./types";
@@ -23,8 +24,8 @@ const HANDLERS: Record<string, Handler> = {
 };
 
 /** A token bucket per socket, kept in `socket.data`: `rate` events a second, bursts of twice that. */
-function withinBudget(socket: RealtimeSocket, rate: number): boolean {
-  const now = Date.now();
+function withinBudget(socket: RealtimeSocket, rate: number, clock: Clock): boolean {
+  const now = clock.now();
   const budget = (socket.data.eventBudget ??= { tokens: rate * 2, at: now });
   budget.tokens = Math.min(rate * 2, budget.tokens + ((now - budget.at) / 1000) * rate);
   budget.at = now;
@@ -46,7 +47,7 @@ export function createClientEventListeners(context: SocketContext, eventRate: nu
         return onEchoRequest(context, this, event, request, eventRate);
       }
       const ack = typeof maybeAck === "function" ? (maybeAck as (answer: Ack) => void) : () => undefined;
-      if (!withinBudget(this, eventRate)) {
+      if (!withinBudget(this, eventRate, context.clock)) {
         context.metrics.rateLimited.inc({ scope: "socket" });
         return ack({ ok: false, error: "rate_limited" });
       }

@@ -5,12 +5,14 @@ import type {
   BroadcastAuthorizer,
   ChannelAuthorizer,
   ChannelMessage,
+  Clock,
   PresenceStore,
   SocketDirectory,
 } from "../core/ports";
 import type { RealtimeMetrics } from "../observability/metrics";
 import type { Logger } from "../observability/logger";
 import type { LocalDelivery } from "./local-delivery";
+import type { TokenExpiry } from "./token-expiry";
 
 /** What the client-event handlers need; built once in the socket server factory. */
 export interface SocketContext {
@@ -22,6 +24,8 @@ export interface SocketContext {
   metrics: RealtimeMetrics;
   logger: Logger;
   maxSubscriptions: number;
+  clock: Clock;
+  expiry: TokenExpiry;
   /** Laravel Echo's dialect; absent with ECHO_COMPAT=false. */
   echo?: EchoContext;
 }

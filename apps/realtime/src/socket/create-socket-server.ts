@@ -10,7 +10,6 @@ import { userConnectionCap, UserConnectionCapOptions } from "./connection-limits
 import type { SocketContext } from "./context";
 import { createClientEventListeners } from "./client-event-listeners";
 import { SharedListeners } from "./shared-listeners";
-import { cancelExpiry, scheduleExpiry } from "./token-expiry";
 import { releaseUpgradeRequest, trimConnection } from "./trim-connection";
 import { leavePresence } from "./echo/echo-unsubscribe";
 import type { RealtimeServer, RealtimeSocket } from "./types";
@@ -91,7 +90,7 @@ function onConnection(
 
   if (userId !== null) {
     void socket.join(userChannel(userId));
-    scheduleExpiry(socket);
+    context.expiry.schedule(socket);
     const joined = options.presence.connected(userId, socket.id).then(
       () => void joining.delete(socket.id),
       (error: unknown) => {
@@ -119,7 +118,7 @@ function createDisconnectListener(
   return function (this: RealtimeSocket, reason: string): void {
     metrics.connectedSockets.dec();
     metrics.disconnections.inc({ reason: reason.replace(/ /g, "_") });
-    cancelExpiry(this);
+    context.expiry.cancel(this);
     if (context.echo && this.data.presenceChannels) {
       leavePresence(context.echo, this).catch((error: unknown) =>
         logger.error("presence channel leave failed", errorDetail(error)),

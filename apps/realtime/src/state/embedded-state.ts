@@ -1,4 +1,5 @@
-import type { Clock } from "../core/ports";
+import { systemScheduler } from "../core/ports";
+import type { Clock, Scheduler } from "../core/ports";
 import { MemoryHistory } from "../history/memory-history";
 import { MemoryPresenceStore } from "../presence/memory-presence-store";
 import { MemoryChannelMembers } from "../presence/memory-channel-members";
@@ -10,14 +11,14 @@ export interface EmbeddedStateOptions {
   historySize: number;
   historyTtlS: number;
   clock: Clock;
+  scheduler?: Scheduler;
 }
 
 /** One node alone: every shared part in this process's memory. */
 export function createEmbeddedState(options: EmbeddedStateOptions): SharedState {
   const { clock } = options;
   const history = new MemoryHistory({ size: options.historySize, ttlS: options.historyTtlS, clock });
-  const sweeper = setInterval(() => history.sweep(), 30_000);
-  sweeper.unref();
+  const stopSweeper = (options.scheduler ?? systemScheduler).every(30_000, () => history.sweep());
   return {
     broadcaster: new MemoryBroadcaster(history, clock),
     history,
@@ -25,6 +26,6 @@ export function createEmbeddedState(options: EmbeddedStateOptions): SharedState 
     channelMembers: new MemoryChannelMembers(),
     rateLimiter: new MemoryRateLimiter(clock),
     health: { mode: "embedded", state: () => "ok" },
-    close: async () => clearInterval(sweeper),
+    close: async () => stopSweeper(),
   };
 }

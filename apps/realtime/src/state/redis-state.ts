@@ -1,5 +1,6 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Config } from "../config/schema";
+import type { Clock, Scheduler } from "../core/ports";
 import { createRedisConnections, whenReady } from "../cluster/redis-connections";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
@@ -12,6 +13,9 @@ const READY_TIMEOUT_MS = 10_000;
 
 export interface RedisStateOptions {
   onError: (error: unknown) => void;
+  /** The node's time (app.ts): presence heartbeats and sweeps must agree on it. */
+  clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 /**
@@ -34,6 +38,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
     historySize: config.historySize,
     historyTtlS: config.historyTtlS,
     nodeId: config.nodeId,
+    clock: options.clock,
+    scheduler: options.scheduler,
   });
   const presence = new RedisPresenceStore({
     redis: commands,
@@ -42,6 +48,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
     nodeTtlMs: config.nodeTtlMs,
     graceMs: config.presenceGraceMs,
     onError: options.onError,
+    clock: options.clock,
+    scheduler: options.scheduler,
   });
 
   const channelMembers = new RedisChannelMembers({
@@ -51,6 +59,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
     nodeTtlMs: config.nodeTtlMs,
     graceMs: config.presenceGraceMs,
     onError: options.onError,
+    clock: options.clock,
+    scheduler: options.scheduler,
   });
   const laravelInbox =
     laravel &&
@@ -83,7 +93,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     presence,
     channelMembers,
     ...(laravelInbox ? { laravelInbox } : {}),
-    rateLimiter: new RedisRateLimiter(commands, prefix),
+    rateLimiter: new RedisRateLimiter(commands, prefix, options.clock),
     health: {
       mode: "redis",
       state: () => (commands.status === "ready" && broadcaster.isFlowing() ? "ok" : "down"),

@@ -9,7 +9,7 @@ import { createLogger } from "../../src/observability/logger";
 import { RealtimeMetrics } from "../../src/observability/metrics";
 import { createEmbeddedState } from "../../src/state/embedded-state";
 import type { SharedState } from "../../src/state/shared-state";
-import { systemClock } from "../../src/core/ports";
+import { systemClock, systemScheduler, Clock, Scheduler } from "../../src/core/ports";
 
 export const API_KEY = "test-api-key-0123456789";
 export const JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123";
@@ -35,11 +35,12 @@ afterEach(async () => {
 
 /**
  * An in-process node on a free loopback port, configured through the same env names as in
- * production. Stopped after each test.
+ * production. Stopped after each test. `time` (a ManualTime) replaces the system's clock and timers.
  */
 export async function startNode(
   env: Record<string, string> = {},
   makeState?: (config: Config) => SharedState | Promise<SharedState>,
+  time: Clock & Scheduler = { now: systemClock.now, after: systemScheduler.after, every: systemScheduler.every },
 ): Promise<TestNode> {
   const { config, problems } = loadConfig({
     NODE_ENV: "test",
@@ -62,8 +63,20 @@ export async function startNode(
   const logger = createLogger({ nodeId: "test", level: "debug", format: "json", stream });
   const state =
     (await makeState?.(config)) ??
-    createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock: systemClock });
-  const app = createRealtimeApp({ config, logger, metrics: new RealtimeMetrics(new Registry()), state });
+    createEmbeddedState({
+      historySize: config.historySize,
+      historyTtlS: config.historyTtlS,
+      clock: time,
+      scheduler: time,
+    });
+  const app = createRealtimeApp({
+    config,
+    logger,
+    metrics: new RealtimeMetrics(new Registry()),
+    state,
+    clock: time,
+    scheduler: time,
+  });
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
@@ -154,7 +167,20 @@ export async function until(predicate: () => boolean | Promise<boolean>, ms = 50
   }
 }
 
-export const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Sends a sentinel event to `target` (a broadcast body's `to` part, e.g. `{to:"user", user_id:1}`)
+ * through `node` and waits until every recorder got it, then takes it out of them. Events reach a
+ * socket in the order the cluster published them, so whatever was on its way to these sockets
+ * before has arrived: "nothing else came" is then an assertion, not a sleep.
+ */
+export async function flushEvents(node: TestNode, target: object, ...recorders: Received[][]): Promise<void> {
+  const marker = `sentinel-${Math.random()}`;
+  const answer = await node.api("/api/broadcast", { body: { event: "sentinel", ...target, data: { marker } } });
+  if (answer.status !== 200) throw new Error(`sentinel refused: ${answer.status}`);
+  const isSentinel = (e: Received): boolean => e.event === "sentinel" && e.data.marker === marker;
+  await until(() => recorders.every((events) => events.some(isSentinel)), 5000, "the sentinel");
+  for (const events of recorders) events.splice(events.findIndex(isSentinel), 1);
+}
 
 /** A JSON answer, loosely typed: tests assert its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

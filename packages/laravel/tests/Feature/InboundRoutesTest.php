@@ -26,7 +26,7 @@ final class InboundRoutesTest extends FeatureTestCase
 
     public static function setUpBeforeClass(): void
     {
-        self::$app = LaravelApp::package();
+        self::$app = LaravelApp::install();
         self::deferForClass(self::$app->remove(...));
         [$server, $laravelUrl] = self::$app->serve([
             'WEBSOCKET_API_KEY' => 'null',

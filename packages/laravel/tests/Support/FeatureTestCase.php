@@ -74,14 +74,14 @@ abstract class FeatureTestCase extends TestCase
     }
 
     /**
-     * The package's copy of the harness app, booted in this process with the given config
+     * A copy of the test app, booted in this process with the given config
      * (websocket.server.url, websocket.api_key, ...). The copy is shared by every test of the
      * run; each call gives a fresh Application.
      */
     protected static function bootPackageApp(array $config): Application
     {
         if (self::$inProcessApp === null) {
-            self::$inProcessApp = LaravelApp::package();
+            self::$inProcessApp = LaravelApp::install();
             $app = self::$inProcessApp;
             register_shutdown_function(static fn () => $app->remove());
         }

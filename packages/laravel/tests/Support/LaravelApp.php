@@ -9,14 +9,10 @@ use Illuminate\Foundation\Application;
 use RuntimeException;
 
 /**
- * A writable copy of the harness's Laravel 8 app (Debian packages, no Composer).
- *
- * - guide():   the copy as it is: the integration guide's code, verbatim.
- * - package(): the guide's service, provider, command and config deleted, and this package
- *              installed the way Composer would: discovered from vendor/composer/installed.json
- *              (built from our composer.json), autoloaded by PSR-4. The framework providers every
- *              Laravel app has (cache, console support, queue, database) are added, plus
- *              tests/fixtures/app (channel rules, gates, presence listeners writing a file).
+ * A writable copy of the project's Laravel 8 test app (tests/app: Debian's framework packages, no
+ * Composer) with this package installed by tests/app/install.php, the way Composer would:
+ * discovered from vendor/composer/installed.json, autoloaded by PSR-4. The app's own provider
+ * (ForumRealtimeServiceProvider) holds the channel rules, Gates and presence listeners.
  */
 final class LaravelApp
 {
@@ -26,24 +22,13 @@ final class LaravelApp
     {
     }
 
-    public static function guide(): self
+    public static function install(): self
     {
-        return self::copy('rt-guide-app-');
-    }
-
-    public static function package(): self
-    {
-        $app = self::copy('rt-package-app-');
-        $app->installPackage();
-
-        return $app;
-    }
-
-    private static function copy(string $prefix): self
-    {
-        $app = new self(Paths::tempDir($prefix));
-        Paths::copyTree(Paths::harness('app-skeleton'), $app->root);
-        $app->makeWritable();
+        $app = new self(Paths::tempDir('rt-laravel-app-'));
+        exec(escapeshellarg(PHP_BINARY).' '.escapeshellarg(Paths::testApp('install.php')).' '.escapeshellarg($app->root).' 2>&1', $output, $exit);
+        if ($exit !== 0) {
+            throw new RuntimeException("tests/app/install.php failed:\n".implode("\n", $output));
+        }
 
         return $app;
     }
@@ -104,7 +89,7 @@ final class LaravelApp
     public function boot(array $config = []): Application
     {
         if (self::$bootedInProcess !== null && self::$bootedInProcess !== $this->root) {
-            throw new RuntimeException('only one harness copy can be booted in-process');
+            throw new RuntimeException('only one copy of the app can be booted in-process');
         }
         self::$bootedInProcess = $this->root;
         require_once $this->path('bootstrap/autoload.php');
@@ -122,75 +107,6 @@ final class LaravelApp
     public function remove(): void
     {
         Paths::removeTree($this->root);
-    }
-
-    private function makeWritable(): void
-    {
-        foreach (['storage/logs', 'storage/framework/cache', 'storage/framework/views', 'bootstrap/cache'] as $dir) {
-            @mkdir($this->path($dir), 0700, true);
-        }
-        // Caches a run in the original folder may have left: this copy builds its own.
-        foreach (glob($this->path('bootstrap/cache/*.php')) ?: [] as $cache) {
-            unlink($cache);
-        }
-    }
-
-    private function installPackage(): void
-    {
-        foreach ([
-            'app/Services/RealtimeNotificationService.php',
-            'app/Providers/RealtimeServiceProvider.php',
-            'app/Console/Commands/TestRealtimeConnection.php',
-            'config/websocket.php',
-        ] as $guideFile) {
-            $this->mustUnlink($guideFile);
-        }
-
-        $this->edit('config/app.php', [
-            "        App\\Providers\\RealtimeServiceProvider::class,\n" => "        App\\Providers\\RealtimeFixtureServiceProvider::class,\n",
-            "        Illuminate\\Auth\\AuthServiceProvider::class,\n" => "        Illuminate\\Auth\\AuthServiceProvider::class,\n"
-                ."        Illuminate\\Cache\\CacheServiceProvider::class,\n"
-                ."        Illuminate\\Database\\DatabaseServiceProvider::class,\n"
-                ."        Illuminate\\Foundation\\Providers\\ConsoleSupportServiceProvider::class,\n"
-                ."        Illuminate\\Pipeline\\PipelineServiceProvider::class,\n"
-                ."        Illuminate\\Queue\\QueueServiceProvider::class,\n",
-        ]);
-        $this->edit('app/Console/Kernel.php', ["        Commands\\TestRealtimeConnection::class,   // realtime:test (verbatim from the guide)\n" => '']);
-
-        // Let package discovery run (the harness opts out of it), and list this package as installed.
-        $composer = json_decode((string) file_get_contents($this->path('composer.json')), true, 512, JSON_THROW_ON_ERROR);
-        unset($composer['extra']['laravel']['dont-discover']);
-        file_put_contents($this->path('composer.json'), json_encode($composer, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES));
-        $package = json_decode((string) file_get_contents(Paths::package('composer.json')), true, 512, JSON_THROW_ON_ERROR);
-        @mkdir($this->path('vendor/composer'), 0700, true);
-        file_put_contents($this->path('vendor/composer/installed.json'), json_encode(['packages' => [$package + ['version' => 'dev-main']]], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES));
-
-        file_put_contents(
-            $this->path('bootstrap/autoload.php'),
-            "\n// mechamap/realtime-laravel, PSR-4 (what Composer's autoloader would do)\nrequire_once ".var_export(Paths::package('tests/autoload.php'), true).";\n",
-            FILE_APPEND,
-        );
-        Paths::copyTree(Paths::fixture('app'), $this->root);
-    }
-
-    private function mustUnlink(string $relative): void
-    {
-        if (! unlink($this->path($relative))) {
-            throw new RuntimeException("harness changed: $relative is missing");
-        }
-    }
-
-    /** @param array<string, string> $replacements each must occur exactly once */
-    private function edit(string $relative, array $replacements): void
-    {
-        $text = (string) file_get_contents($this->path($relative));
-        foreach ($replacements as $from => $to) {
-            if (substr_count($text, $from) !== 1) {
-                throw new RuntimeException("harness changed: expected one ".json_encode($from)." in $relative");
-            }
-            $text = str_replace($from, $to, $text);
-        }
-        file_put_contents($this->path($relative), $text);
     }
 
     private function accepts(int $port): bool

@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace MechaMap\Realtime\Tests\Support;
 
 /**
- * Small Node servers the tests drive: the harness's recording stub, and fixtures/flaky-proxy.js.
+ * Small Node servers the tests drive: fixtures/recording-api.js and fixtures/flaky-proxy.js.
  * Both print {"listening": PORT} and have control endpoints that are not recorded.
  */
 final class NodeScript
@@ -14,10 +14,10 @@ final class NodeScript
     {
     }
 
-    /** The harness's stub-server.js: records requests, answers from /__stub/config. */
-    public static function stub(): self
+    /** A stand-in for the node's API that records every request; answers are set by POST /__api/answers. */
+    public static function recordingApi(): self
     {
-        return self::start([Paths::harness('stub-server.js'), '0'], 'stub server');
+        return self::start([Paths::fixture('recording-api.js'), '0'], 'recording API');
     }
 
     /**
@@ -45,7 +45,7 @@ final class NodeScript
         return 'http://127.0.0.1:'.$this->port;
     }
 
-    /** @return list<array> the recorded requests (stub: /__stub/requests, proxy: /__proxy/requests) */
+    /** @return list<array> the recorded requests (recording API: /__api/requests, proxy: /__proxy/requests) */
     public function requests(string $controlPath): array
     {
         return json_decode((string) file_get_contents($this->url().$controlPath), true, 512, JSON_THROW_ON_ERROR);

@@ -16,12 +16,10 @@ final class Paths
         return self::join(dirname(__DIR__, 4), $relative);
     }
 
-    /** The read-only Laravel harness (LARAVEL_HARNESS, default ../shared/laravel-harness next to the repo). */
-    public static function harness(string $relative = ''): string
+    /** The project's Laravel test app (tests/app), copied by LaravelApp before it is run. */
+    public static function testApp(string $relative = ''): string
     {
-        $root = getenv('LARAVEL_HARNESS') ?: dirname(self::repo()).'/shared/laravel-harness';
-
-        return self::join($root, $relative);
+        return self::join(dirname(__DIR__).'/app', $relative);
     }
 
     public static function fixture(string $relative): string
@@ -64,18 +62,6 @@ final class Paths
             $entry->isDir() && ! $entry->isLink() ? rmdir($entry->getPathname()) : unlink($entry->getPathname());
         }
         rmdir($dir);
-    }
-
-    public static function copyTree(string $from, string $to): void
-    {
-        @mkdir($to, 0700, true);
-        foreach (new \RecursiveIteratorIterator(
-            new \RecursiveDirectoryIterator($from, \FilesystemIterator::SKIP_DOTS),
-            \RecursiveIteratorIterator::SELF_FIRST,
-        ) as $entry) {
-            $target = $to.'/'.substr($entry->getPathname(), strlen($from) + 1);
-            $entry->isDir() ? @mkdir($target, 0700, true) : copy($entry->getPathname(), $target);
-        }
     }
 
     /** A TCP port nobody listens on right now (for servers that cannot take port 0). */

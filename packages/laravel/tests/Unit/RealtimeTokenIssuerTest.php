@@ -8,6 +8,7 @@ use Illuminate\Auth\GenericUser;
 use MechaMap\Realtime\Auth\RealtimeTokenIssuer;
 use MechaMap\Realtime\Exceptions\RealtimeConfigurationException;
 use MechaMap\Realtime\Tests\Support\Paths;
+use MechaMap\Realtime\Tests\Support\TymonToken;
 use PHPUnit\Framework\TestCase;
 
 final class RealtimeTokenIssuerTest extends TestCase
@@ -51,19 +52,19 @@ final class RealtimeTokenIssuerTest extends TestCase
         $this->assertSame(sha1(GenericUser::class), $claims['prv']);
     }
 
-    public function test_the_shape_matches_the_harness_mint_jwt_script(): void
+    public function test_the_shape_matches_a_tymon_jwt_auth_token(): void
     {
-        $script = Paths::harness('mint-jwt.php');
-        $output = shell_exec('JWT_SECRET='.escapeshellarg(self::SECRET).' '.escapeshellarg(PHP_BINARY).' '.escapeshellarg($script).' 42 120 --json --model='.escapeshellarg(GenericUser::class));
-        $minted = json_decode((string) $output, true);
-        $this->assertIsArray($minted, "mint-jwt.php printed: $output");
+        $tymon = TymonToken::shape();
+        require_once Paths::testApp('app/Models/User.php'); // the user model of an app, named like tymon's default
+        [$header, $claims] = self::decode($this->issuer()->issue(new \App\Models\User(['id' => 42]), 120));
 
-        [$header, $claims] = self::decode($this->issuer()->issue(new GenericUser(['id' => 42]), 120));
-
-        $this->assertSame($minted['header'], $header);
-        $this->assertSame(array_keys($minted['payload']), array_keys($claims));
-        $this->assertSame($minted['payload']['prv'], $claims['prv']);
-        $this->assertSame($minted['payload']['exp'] - $minted['payload']['iat'], $claims['exp'] - $claims['iat']);
+        $this->assertSame($tymon['header'], $header);
+        $this->assertSame($tymon['claims'], array_keys($claims));
+        $this->assertSame($tymon['sub'], $claims['sub']);
+        $this->assertMatchesRegularExpression('/'.$tymon['jti_pattern'].'/', $claims['jti']);
+        $this->assertSame($tymon['prv_model'], \App\Models\User::class);
+        $this->assertSame($tymon['prv'], $claims['prv']);
+        $this->assertSame(120, $claims['exp'] - $claims['iat']);
     }
 
     public function test_an_id_gives_a_token_without_prv(): void

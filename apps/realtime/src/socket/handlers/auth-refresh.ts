@@ -1,6 +1,5 @@
 import { AckError, SocketContext } from "../context";
 import type { RealtimeSocket } from "../types";
-import { scheduleExpiry } from "../token-expiry";
 
 /** `auth:refresh {token}` → `{ok:true}`: a new token of the same user pushes the expiry back. */
 export async function authRefresh(context: SocketContext, socket: RealtimeSocket, request: unknown) {
@@ -10,6 +9,6 @@ export async function authRefresh(context: SocketContext, socket: RealtimeSocket
   if (!verdict.ok) throw new AckError("invalid");
   if (verdict.token.userId !== socket.data.userId) throw new AckError("forbidden");
   socket.data.expiresAt = verdict.token.expiresAt;
-  scheduleExpiry(socket);
+  context.expiry.schedule(socket);
   return {};
 }
