@@ -1,5 +1,6 @@
 import { connect } from "node:net";
-import { API_KEY, connected, record, startNode, tokenFor, until, wait } from "./helpers/node";
+import { setTimeout as wait } from "node:timers/promises";
+import { API_KEY, connected, record, startNode, tokenFor, until } from "./helpers/node";
 import { httpRequest, rawExchange } from "./helpers/raw-http";
 
 /** The HTTP server's own limits (http/create-bounded-server.ts), with short timeouts. */

@@ -85,7 +85,7 @@ function onEchoRequest(
 ): void {
   const echo = context.echo!;
   socket.data.echo = true;
-  if (!withinBudget(socket, eventRate)) {
+  if (!withinBudget(socket, eventRate, context.clock)) {
     context.metrics.rateLimited.inc({ scope: "socket" });
     if (event === "subscribe" && typeof request.channel === "string") {
       socket.emit("subscription_error", request.channel, 429);
@@ -101,7 +101,7 @@ function onEchoRequest(
 function createWhisperListener(context: SocketContext, eventRate: number): Listener {
   const echo = context.echo!;
   return function (request) {
-    if (!withinBudget(this, eventRate)) return void context.metrics.rateLimited.inc({ scope: "socket" });
+    if (!withinBudget(this, eventRate, context.clock)) return void context.metrics.rateLimited.inc({ scope: "socket" });
     clientEvent(echo, this, request).catch((error: unknown) =>
       context.logger.error("whisper failed", errorDetail(error)),
     );
