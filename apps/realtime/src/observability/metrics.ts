@@ -20,6 +20,7 @@ export class RealtimeMetrics {
   readonly presenceWebhooks: Counter<"outcome">;
   readonly socketWrites: Counter<"path">;
   readonly handshakesRefused: Counter<"reason">;
+  readonly fastPathActive: Gauge;
   /** Read at each scrape; the composition root points them at the presence store and the backend. */
   countOnlineUsers: () => Promise<number> = async () => 0;
   isBackendUp: () => boolean = () => true;
@@ -120,6 +121,11 @@ export class RealtimeMetrics {
       name: "realtime_handshakes_refused_total",
       help: "Socket.IO connections refused before authentication or by a cap, by reason (draining, node_full, origin_not_allowed, rate_limited, too_many_connections).",
       labelNames: ["reason"],
+      registers,
+    });
+    this.fastPathActive = new Gauge({
+      name: "realtime_fast_path_active",
+      help: "1 when channel messages are written straight to idle WebSockets, 0 when an engine.io or ws upgrade removed what that relies on (every write then goes through Engine.IO); set at start.",
       registers,
     });
     collectLintCleanDefaults(registry);

@@ -1,7 +1,7 @@
 import { ALL_CHANNEL, isChannelName, isEchoChannelName } from "@mechamap/protocol";
 import type { ChannelMessage, History, Replay } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
-import { encodeBroadcast, EncodedBroadcast, FrameWriter } from "./frame-writer";
+import { encodeBroadcast, EncodedBroadcast, FrameWriter } from "./internals/frame-writer";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
 /** How many sockets a message was written to: straight to TCP, or queued in Engine.IO (see FrameWriter). */
