@@ -142,3 +142,27 @@ function collectLintCleanDefaults(registry: Registry): void {
     registry.removeSingleMetric(name);
   }
 }
+
+/**
+ * prom-client children by label values, each made once: `metric.inc({...})` validates and hashes its
+ * labels on every call, a child made by `labels()` did that once. For the per-request metrics of
+ * the HTTP API. At most `max` are kept (label values from requests are bounded, but not by us).
+ */
+export class BoundChildren<Child> {
+  private readonly children = new Map<string, Child>();
+
+  constructor(
+    private readonly make: (...values: string[]) => Child,
+    private readonly max = 1000,
+  ) {}
+
+  of(...values: string[]): Child {
+    const key = values.join("\u0000");
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = this.make(...values);
+      if (this.children.size < this.max) this.children.set(key, child);
+    }
+    return child;
+  }
+}
