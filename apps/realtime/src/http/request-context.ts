@@ -12,6 +12,12 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export function requestContext(logger: Logger, metrics: RealtimeMetrics): Middleware {
   const requests = new BoundChildren((route, method, status) => metrics.apiRequests.labels({ route, method, status }));
   const durations = new BoundChildren((route, method) => metrics.apiDuration.labels({ route, method }));
+  // The level is set once at start (LOG_LEVEL); winston's check walks its transports on every call.
+  const enabled = {
+    debug: logger.isLevelEnabled("debug"),
+    info: logger.isLevelEnabled("info"),
+    error: logger.isLevelEnabled("error"),
+  };
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     const given = ctx.get("X-Request-Id");
@@ -27,7 +33,7 @@ export function requestContext(logger: Logger, metrics: RealtimeMetrics): Middle
       durations.of(route, ctx.method).observe(seconds);
       // Accepted API calls are the hot path: logged at debug only.
       const level = ctx.status >= 500 ? "error" : ctx.status >= 400 ? "info" : "debug";
-      if (logger.isLevelEnabled(level)) {
+      if (enabled[level]) {
         logger.log(level, "http request", {
           request_id: requestId,
           method: ctx.method,

@@ -152,15 +152,16 @@ export class BoundChildren<Child> {
   private readonly children = new Map<string, Child>();
 
   constructor(
-    private readonly make: (...values: string[]) => Child,
+    private readonly make: (a: string, b: string, c: string) => Child,
     private readonly max = 1000,
   ) {}
 
-  of(...values: string[]): Child {
-    const key = values.join("\u0000");
+  /** The child for these label values (two or three, in the order `make` takes them). */
+  of(a: string, b: string, c = ""): Child {
+    const key = `${a}\u0000${b}\u0000${c}`;
     let child = this.children.get(key);
     if (child === undefined) {
-      child = this.make(...values);
+      child = this.make(a, b, c);
       if (this.children.size < this.max) this.children.set(key, child);
     }
     return child;
