@@ -13,7 +13,6 @@ import type { Config } from "./config/schema";
 import { createSilentLogger, Logger } from "./observability/logger";
 import { CHECKED_AGAINST, watchFastPath } from "./socket/internals/fast-path-check";
 import { RealtimeMetrics } from "./observability/metrics";
-import { LocalDelivery } from "./socket/local-delivery";
 import type { PresenceRouteOptions } from "./http/routes/presence";
 import type { RealtimeServer } from "./socket/types";
 import { createEmbeddedState } from "./state/embedded-state";
@@ -58,7 +57,6 @@ export async function warmUp(deps: WarmUpDeps): Promise<void> {
 }
 
 export interface WarmUpOptions {
-  io: RealtimeServer;
   directory: PresenceRouteOptions["directory"];
   corsOrigins: OriginAllowlist;
   maxPayloadBytes: number;
@@ -74,16 +72,16 @@ export interface WarmUpOptions {
  * seconds' worst latency 1.5 s, 0.7 s and 0.2 s. So before it listens, the node runs `calls`
  * broadcasts through a private twin of its HTTP API, over real HTTP on a loopback port of its own:
  * the same functions (compiled code and type feedback are per function, shared by every instance),
- * wired to throwaway parts — an in-memory history and bus that are dropped afterwards, a metrics
- * registry nobody scrapes, a silent logger, a random API key that exists only here, and a random
- * channel no socket is in. Nothing is delivered to anyone, and nothing stays in the real history,
- * metrics or logs. Answers how many calls were accepted (all of them, unless the API changed under it).
+ * wired to throwaway parts — an in-memory history and bus that are dropped afterwards and deliver
+ * to no socket, a metrics registry nobody scrapes, a silent logger, a random API key that exists
+ * only here. Nothing is delivered to anyone, and nothing stays in the real history, metrics or logs. Answers how many calls were accepted (all of them, unless the API changed under it).
  */
 export async function warmUpCalls(options: WarmUpOptions): Promise<number> {
   if (options.calls <= 0) return 0;
   const state = createEmbeddedState({ historySize: 10, historyTtlS: 60, clock: systemClock });
-  const delivery = new LocalDelivery(options.io, state.history);
-  state.broadcaster.onMessage(delivery.deliver);
+  // No delivery: the node's own (LocalDelivery, the frame writer) would learn from calls with no
+  // socket to write to, and their compiled code would then be wrong for the real ones.
+  state.broadcaster.onMessage(() => undefined);
   const key = randomBytes(24).toString("base64url");
   const registry = new Registry();
   const twin = createHttpApp({
