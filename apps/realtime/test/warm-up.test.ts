@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
+import Redis from "ioredis";
 import { Registry } from "prom-client";
 import { createRealtimeApp } from "../src/app";
 import { loadConfig } from "../src/config/load-config";
@@ -8,9 +9,12 @@ import { RealtimeMetrics } from "../src/observability/metrics";
 import type { Config } from "../src/config/schema";
 import { systemClock } from "../src/core/ports";
 import { fastPathGaps, watchFastPath } from "../src/socket/internals/fast-path-check";
+import { RedisScript } from "../src/cluster/redis-script";
 import { createEmbeddedState } from "../src/state/embedded-state";
+import { createRedisState } from "../src/state/redis-state";
 import type { SharedState } from "../src/state/shared-state";
 import { API_KEY, connected, JWT_SECRET, json, record, startNode, TestNode, tokenFor, until } from "./helpers/node";
+import { startRedis, uniquePrefix } from "./helpers/redis";
 
 const TEST_ENV = { NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LARAVEL_API_KEY: API_KEY, JWT_SECRET };
 
@@ -101,6 +105,27 @@ describe("warm-up before the node listens", () => {
       expect(await metrics.registry.getSingleMetricAsString("realtime_connections_total")).not.toMatch(/\{/);
     } finally {
       await app.stop();
+    }
+  });
+});
+
+describe("Redis scripts", () => {
+  it("are all loaded as the Redis state starts, so that no first call falls back to EVAL", async () => {
+    const redis = await startRedis();
+    const client = new Redis(redis.url);
+    try {
+      const { config } = loadConfig({ ...TEST_ENV, REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix() });
+      expect(RedisScript.shas().length).toBeGreaterThan(0);
+      expect(await client.script("EXISTS", ...RedisScript.shas())).toEqual(RedisScript.shas().map(() => 0));
+      const state = await createRedisState(config, { onError: () => undefined });
+      try {
+        expect(await client.script("EXISTS", ...RedisScript.shas())).toEqual(RedisScript.shas().map(() => 1));
+      } finally {
+        await state.close();
+      }
+    } finally {
+      client.disconnect();
+      await redis.stop();
     }
   });
 });
