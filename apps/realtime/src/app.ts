@@ -28,12 +28,13 @@ import type { RealtimeMetrics } from "./observability/metrics";
 import { handshakeRate } from "./socket/connection-limits";
 import { createSocketServer } from "./socket/create-socket-server";
 import { LocalDelivery } from "./socket/local-delivery";
-import { startSlowConsumerGuard } from "./socket/slow-consumer-guard";
+import { startSlowConsumerGuard } from "./socket/internals/slow-consumer-guard";
 import { createSocketDirectory } from "./socket/socket-directory";
 import { TokenExpiry } from "./socket/token-expiry";
 import type { RealtimeServer } from "./socket/types";
 import type { SharedState } from "./state/shared-state";
 import { VERSION } from "./version";
+import { warmUp } from "./warm-up";
 import { createPresenceWebhook, noPresenceWebhook } from "./webhooks/laravel-presence-webhook";
 
 export interface RealtimeDeps {
@@ -241,6 +242,8 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     httpServer,
     pendingExpiries: () => expiry.pending(),
     async start() {
+      await warmUp({ io, directory: context.directory, corsOrigins: originAllowed, config, logger, metrics });
+      // Warm before listening: no request, health check or socket reaches cold code (warm-up.ts).
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, config.host, () => resolve());

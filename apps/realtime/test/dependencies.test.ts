@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { CHECKED_AGAINST } from "../src/socket/internals/fast-path-check";
 import { run } from "./helpers/run";
 
 const ROOT = join(__dirname, "../../..");
@@ -26,9 +27,30 @@ describe("the node's dependencies", () => {
       }
     }
     expect([...imported].filter((name) => !(name in manifest.dependencies))).toEqual([]);
-    // The frame writer touches ws internals: the version it was checked against is pinned.
-    const installed = JSON.parse(readFileSync(require.resolve("ws/package.json"), "utf8")) as { version: string };
-    expect(manifest.dependencies.ws).toBe(installed.version);
+  });
+
+  it("pins engine.io, ws and socket.io at the versions src/socket/internals was checked against, and runs those", () => {
+    const manifest = JSON.parse(readFileSync(join(__dirname, "../package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    // Node's lookup of a package folder from `dir` (engine.io's `exports` hides its package.json from resolve).
+    const packageDir = (dir: string, name: string): string => {
+      for (let at = dir; ; at = dirname(at)) {
+        if (existsSync(join(at, "node_modules", name, "package.json"))) return join(at, "node_modules", name);
+        if (at === dirname(at)) throw new Error(`${name} is not installed above ${dir}`);
+      }
+    };
+    const versionOf = (name: string, dir = __dirname): string =>
+      (JSON.parse(readFileSync(join(packageDir(dir, name), "package.json"), "utf8")) as { version: string }).version;
+    for (const [name, version] of Object.entries(CHECKED_AGAINST)) {
+      expect({ name, declared: manifest.dependencies[name] }).toEqual({ name, declared: version });
+      expect({ name, installed: versionOf(name) }).toEqual({ name, installed: version });
+    }
+    // The copies socket.io and engine.io load themselves, not only the ones hoisted to the top.
+    const socketIo = packageDir(__dirname, "socket.io");
+    expect(versionOf("engine.io", socketIo)).toBe(CHECKED_AGAINST["engine.io"]);
+    const engineIo = packageDir(socketIo, "engine.io");
+    expect(versionOf("ws", engineIo)).toBe(CHECKED_AGAINST.ws);
   });
 });
 

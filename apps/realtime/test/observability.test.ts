@@ -20,6 +20,21 @@ describe("health and metrics", () => {
     expect(await json(fetch(`${node.url}/health/live`))).toEqual({ status: "ok" });
   });
 
+  it("counts every API call under its labels, however often the same labels come back", async () => {
+    const node = await startNode();
+    const body = { event: "n", to: "user", user_id: 1, data: {} };
+    for (let i = 0; i < 3; i++) await node.api("/api/broadcast", { body });
+    for (let i = 0; i < 2; i++) await node.api("/api/broadcast", { body, headers: { "X-WebSocket-API-Key": "x" } });
+    await node.api("/api/broadcast", { body: { ...body, to: "nobody" } });
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    expect(text).toMatch(/^realtime_api_requests_total\{route="\/api\/broadcast",method="POST",status="200"\} 3$/m);
+    expect(text).toMatch(/^realtime_api_requests_total\{route="\/api\/broadcast",method="POST",status="401"\} 2$/m);
+    expect(text).toMatch(/^realtime_api_requests_total\{route="\/api\/broadcast",method="POST",status="422"\} 1$/m);
+    expect(text).toMatch(/^realtime_api_request_duration_seconds_count\{route="\/api\/broadcast",method="POST"\} 6$/m);
+    expect(text).toMatch(/^realtime_broadcasts_total\{target="user",outcome="accepted"\} 3$/m);
+    expect(text).toMatch(/^realtime_broadcasts_total\{target="invalid",outcome="rejected"\} 1$/m);
+  });
+
   it("serves /metrics that promtool check metrics accepts, with every family of the spec", async () => {
     const node = await startNode();
     const socket = await connected(node.url, { auth: { token: tokenFor(1) } });
@@ -46,6 +61,7 @@ describe("health and metrics", () => {
       "realtime_redis_up",
       "realtime_history_replays_total",
       "realtime_presence_webhooks_total",
+      "realtime_fast_path_active",
       "process_cpu_seconds_total",
       "nodejs_heap_size_used_bytes",
     ]) {

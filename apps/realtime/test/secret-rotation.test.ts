@@ -69,6 +69,21 @@ describe("API keys", () => {
     expect(keys.identify("new-key-0123456789")).toBeDefined();
   });
 
+  it("answer a key seen before like the first time, and a near miss of it not at all", () => {
+    const keys = createApiKeyVerifier("raw-key-0123456789", [sha256("hashed-key-0123456789")]);
+    const raw = keys.identify("raw-key-0123456789");
+    const hashed = keys.identify("hashed-key-0123456789");
+    expect(raw).toMatch(/^[0-9a-f]{12}$/);
+    expect(hashed).toMatch(/^[0-9a-f]{12}$/);
+    expect(raw).not.toBe(hashed);
+    for (let i = 0; i < 3; i++) {
+      expect(keys.identify("raw-key-0123456789")).toBe(raw);
+      expect(keys.identify("hashed-key-0123456789")).toBe(hashed);
+      expect(keys.identify("raw-key-0123456780")).toBeUndefined();
+      expect(keys.identify("raw-key-012345678")).toBeUndefined();
+    }
+  });
+
   it("once reloaded, are the ones a node accepts and the one its callbacks to Laravel carry", async () => {
     const laravel = await startLaravelStub(() => ({ status: 200, body: { ok: true } }));
     const node = await startNode({ LARAVEL_API_URL: laravel.url });

@@ -7,10 +7,28 @@ import type { RedisClient } from "./redis-connections";
  * one (the command connection pipelines automatically).
  */
 export class RedisScript {
+  /** Every script of the node, for `loadAll`. */
+  private static readonly all: RedisScript[] = [];
   private readonly sha: string;
 
   constructor(private readonly lua: string) {
     this.sha = createHash("sha1").update(lua).digest("hex");
+    RedisScript.all.push(this);
+  }
+
+  /**
+   * SCRIPT LOAD of every script (on every master of a Redis Cluster), done at start: a first call
+   * that meets NOSCRIPT and falls back to EVAL can be overtaken by a later call whose EVALSHA finds
+   * the script the fallback just loaded, and two publishes would reach the bus out of order.
+   */
+  /** The shas of every script `loadAll` loads. */
+  static shas(): string[] {
+    return RedisScript.all.map((script) => script.sha);
+  }
+
+  static async loadAll(redis: RedisClient): Promise<void> {
+    const targets = "nodes" in redis && typeof redis.nodes === "function" ? redis.nodes("master") : [redis];
+    await Promise.all(targets.flatMap((target) => RedisScript.all.map((script) => target.script("LOAD", script.lua))));
   }
 
   async run(redis: RedisClient, keys: string[], args: Array<string | number>): Promise<unknown> {

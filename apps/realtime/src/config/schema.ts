@@ -28,6 +28,7 @@ export interface Config {
   presenceGraceMs: number;
   nodeTtlMs: number;
   historySize: number;
+  warmUpCalls: number;
   historyTtlS: number;
   idempotencyTtlS: number;
   maxPayloadBytes: number;
@@ -284,6 +285,13 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     env: "HISTORY_SIZE",
     doc: "events kept per channel",
     fallback: 100,
+    parse: integer(0, 100_000),
+  },
+  warmUpCalls: {
+    key: "warmUpCalls",
+    env: "WARM_UP_CALLS",
+    doc: "broadcast calls a node makes to a private copy of its API before it listens, so that its first real ones run compiled code",
+    fallback: 1000,
     parse: integer(0, 100_000),
   },
   historyTtlS: {

@@ -14,8 +14,8 @@ export interface ApiAuthOptions {
 /** `X-WebSocket-API-Key` (or `Authorization: Bearer`) on every `/api/*` call, then the key's rate limit. */
 export function apiAuth(options: ApiAuthOptions): Middleware {
   return async (ctx, next) => {
-    const bearer = /^Bearer\s+(.+)$/i.exec(ctx.get("Authorization"))?.[1];
-    const keyName = options.keys.identify(ctx.get("X-WebSocket-API-Key") || bearer);
+    const presented = ctx.get("X-WebSocket-API-Key") || /^Bearer\s+(.+)$/i.exec(ctx.get("Authorization"))?.[1];
+    const keyName = options.keys.identify(presented);
     if (keyName === undefined) {
       options.metrics.authFailures.inc({ kind: "api_key" });
       throw new RealtimeError("unauthorized", "missing or wrong API key");

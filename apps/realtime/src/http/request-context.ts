@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Middleware } from "koa";
 import type { Logger } from "../observability/logger";
-import type { RealtimeMetrics } from "../observability/metrics";
+import { BoundChildren, RealtimeMetrics } from "../observability/metrics";
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -10,6 +10,14 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
  * metrics labelled by route template (never the raw path, which holds ids).
  */
 export function requestContext(logger: Logger, metrics: RealtimeMetrics): Middleware {
+  const requests = new BoundChildren((route, method, status) => metrics.apiRequests.labels({ route, method, status }));
+  const durations = new BoundChildren((route, method) => metrics.apiDuration.labels({ route, method }));
+  // The level is set once at start (LOG_LEVEL); winston's check walks its transports on every call.
+  const enabled = {
+    debug: logger.isLevelEnabled("debug"),
+    info: logger.isLevelEnabled("info"),
+    error: logger.isLevelEnabled("error"),
+  };
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     const given = ctx.get("X-Request-Id");
@@ -21,11 +29,11 @@ export function requestContext(logger: Logger, metrics: RealtimeMetrics): Middle
     } finally {
       const route = routeTemplate(ctx.matched as RouteLayer[] | undefined);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.apiRequests.inc({ route, method: ctx.method, status: String(ctx.status) });
-      metrics.apiDuration.observe({ route, method: ctx.method }, seconds);
+      requests.of(route, ctx.method, String(ctx.status)).inc();
+      durations.of(route, ctx.method).observe(seconds);
       // Accepted API calls are the hot path: logged at debug only.
       const level = ctx.status >= 500 ? "error" : ctx.status >= 400 ? "info" : "debug";
-      if (logger.isLevelEnabled(level)) {
+      if (enabled[level]) {
         logger.log(level, "http request", {
           request_id: requestId,
           method: ctx.method,
@@ -45,6 +53,7 @@ interface RouteLayer {
 
 /** The matched route's template; middleware layers (no methods, like the `/api` auth) do not count. */
 function routeTemplate(layers: RouteLayer[] | undefined): string {
-  const routes = (layers ?? []).filter((layer) => layer.methods.length > 0);
-  return routes.length > 0 ? routes[routes.length - 1].path : "unmatched";
+  const list = layers ?? [];
+  for (let i = list.length - 1; i >= 0; i--) if (list[i].methods.length > 0) return list[i].path;
+  return "unmatched";
 }

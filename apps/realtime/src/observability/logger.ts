@@ -31,6 +31,11 @@ export function createLogger(options: LoggerOptions): Logger {
   });
 }
 
+/** Writes nothing: for work the node does to itself (the warm-up), which must leave no trace. */
+export function createSilentLogger(): Logger {
+  return winston.createLogger({ silent: true });
+}
+
 export function errorDetail(error: unknown): Record<string, string | undefined> {
   return error instanceof Error ? { error: error.message, stack: error.stack } : { error: String(error) };
 }

@@ -20,6 +20,7 @@ export class RealtimeMetrics {
   readonly presenceWebhooks: Counter<"outcome">;
   readonly socketWrites: Counter<"path">;
   readonly handshakesRefused: Counter<"reason">;
+  readonly fastPathActive: Gauge;
   /** Read at each scrape; the composition root points them at the presence store and the backend. */
   countOnlineUsers: () => Promise<number> = async () => 0;
   isBackendUp: () => boolean = () => true;
@@ -122,6 +123,11 @@ export class RealtimeMetrics {
       labelNames: ["reason"],
       registers,
     });
+    this.fastPathActive = new Gauge({
+      name: "realtime_fast_path_active",
+      help: "1 when channel messages are written straight to idle WebSockets, 0 when an engine.io or ws upgrade removed what that relies on (every write then goes through Engine.IO); set at start.",
+      registers,
+    });
     collectLintCleanDefaults(registry);
   }
 }
@@ -134,5 +140,30 @@ function collectLintCleanDefaults(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
   for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
     registry.removeSingleMetric(name);
+  }
+}
+
+/**
+ * prom-client children by label values, each made once: `metric.inc({...})` validates and hashes its
+ * labels on every call, a child made by `labels()` did that once. For the per-request metrics of
+ * the HTTP API. At most `max` are kept (label values from requests are bounded, but not by us).
+ */
+export class BoundChildren<Child> {
+  private readonly children = new Map<string, Child>();
+
+  constructor(
+    private readonly make: (a: string, b: string, c: string) => Child,
+    private readonly max = 1000,
+  ) {}
+
+  /** The child for these label values (two or three, in the order `make` takes them). */
+  of(a: string, b: string, c = ""): Child {
+    const key = `${a}\u0000${b}\u0000${c}`;
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = this.make(a, b, c);
+      if (this.children.size < this.max) this.children.set(key, child);
+    }
+    return child;
   }
 }

@@ -4,13 +4,13 @@ import { ALL_CHANNEL, userChannel } from "@mechamap/protocol";
 import type { PresenceService } from "../core/presence-service";
 import { errorDetail } from "../observability/logger";
 import { createSocketAuthMiddleware, SocketAuthOptions } from "./auth-middleware";
-import { coalesceWebSocketWrites } from "./coalesce-writes";
+import { coalesceWebSocketWrites } from "./internals/coalesce-writes";
 import { installHandshakeGate, HandshakeGateOptions } from "./handshake-gate";
 import { userConnectionCap, UserConnectionCapOptions } from "./connection-limits";
 import type { SocketContext } from "./context";
 import { createClientEventListeners } from "./client-event-listeners";
-import { SharedListeners } from "./shared-listeners";
-import { releaseUpgradeRequest, trimConnection } from "./trim-connection";
+import { SharedListeners } from "./internals/shared-listeners";
+import { releaseUpgradeRequest, trimConnection } from "./internals/trim-connection";
 import { leavePresence } from "./echo/echo-unsubscribe";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 

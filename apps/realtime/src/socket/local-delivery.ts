@@ -1,7 +1,7 @@
 import { ALL_CHANNEL, isChannelName, isEchoChannelName } from "@mechamap/protocol";
 import type { ChannelMessage, History, Replay } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
-import { encodeBroadcast, EncodedBroadcast, FrameWriter } from "./frame-writer";
+import { encodeBroadcast, EncodedBroadcast, FrameWriter } from "./internals/frame-writer";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
 /** How many sockets a message was written to: straight to TCP, or queued in Engine.IO (see FrameWriter). */
@@ -39,6 +39,8 @@ export class LocalDelivery {
   /** The newest offset delivered per channel: where a gap replay starts, and what a replay waits for. */
   private readonly lastDelivered = new Map<string, string>();
   private readonly writer = new FrameWriter();
+  /** The main namespace, looked up once (`io.of` normalises and looks up its name on every call). */
+  private nsp: ReturnType<RealtimeServer["of"]> | undefined;
 
   constructor(
     private readonly io: RealtimeServer,
@@ -52,7 +54,8 @@ export class LocalDelivery {
     for (const session of sessions ?? []) session.buffer.push(message);
     // Live messages go to the channel's sockets on this node (the bus brought them to every node),
     // except those a recovery session is bringing up to date: it sends them this one in order.
-    const ids = channel === ALL_CHANNEL ? this.io.of("/").sockets.keys() : this.io.of("/").adapter.rooms.get(channel);
+    const nsp = (this.nsp ??= this.io.of("/"));
+    const ids = channel === ALL_CHANNEL ? nsp.sockets.keys() : nsp.adapter.rooms.get(channel);
     const recovering = sessions && new Set([...sessions].flatMap((session) => [...session.members]));
     const written = this.send(ids ?? [], message, recovering);
     if (meta) {
@@ -149,7 +152,7 @@ export class LocalDelivery {
    * Laravel Echo (`socket.data.echo`, set by their first Echo-shaped subscribe) get `(channel, data)`.
    */
   private send(socketIds: Iterable<string>, message: ChannelMessage, skip?: Set<string>): WriteCounts {
-    const sockets = this.io.of("/").sockets;
+    const sockets = (this.nsp ??= this.io.of("/")).sockets;
     let direct = 0;
     let queued = 0;
     let encoded: EncodedBroadcast | undefined;

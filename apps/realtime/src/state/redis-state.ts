@@ -1,4 +1,5 @@
 import { createAdapter } from "@socket.io/redis-adapter";
+import { RedisScript } from "../cluster/redis-script";
 import type { Config } from "../config/schema";
 import type { Clock, Scheduler } from "../core/ports";
 import { createRedisConnections, whenReady } from "../cluster/redis-connections";
@@ -79,6 +80,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
   try {
     await Promise.all([whenReady(commands, READY_TIMEOUT_MS), whenReady(subscriber, READY_TIMEOUT_MS)]);
     await broadcaster.start();
+    await RedisScript.loadAll(commands);
   } catch (error) {
     await closeConnections();
     throw error;

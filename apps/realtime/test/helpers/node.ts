@@ -50,6 +50,8 @@ export async function startNode(
     JWT_SECRET,
     PRESENCE_GRACE_MS: "200",
     SHUTDOWN_TIMEOUT_MS: "2000",
+    // A few calls exercise the warm-up in every test; its thousand would only slow the suite.
+    WARM_UP_CALLS: "20",
     ...env,
   });
   if (problems.length > 0) throw new Error(problems.join("\n"));

@@ -3,7 +3,7 @@ import type { ValidationDetail } from "@mechamap/protocol";
 import { parseBatch, parseBroadcast, BroadcastCommand } from "../../core/broadcast-request";
 import type { PublishResult, Publisher } from "../../core/publisher";
 import { RealtimeError, unavailableOnFailure, validationFailed } from "../../core/realtime-error";
-import type { RealtimeMetrics } from "../../observability/metrics";
+import { BoundChildren, RealtimeMetrics } from "../../observability/metrics";
 import { readJsonBody } from "../body";
 
 export interface BroadcastRouteOptions {
@@ -30,15 +30,16 @@ function describe(result: PublishResult) {
 export function broadcastRoutes(options: BroadcastRouteOptions): Router {
   const { publisher, metrics } = options;
   const router = new Router();
+  const counted = new BoundChildren((target, outcome) => metrics.broadcasts.labels({ target, outcome }));
 
   async function publish(command: BroadcastCommand): Promise<PublishResult> {
     if (!options.canPublish()) throw new RealtimeError("unavailable", "this node cannot fan out right now");
     try {
       const result = await unavailableOnFailure(publisher.publish(command));
-      metrics.broadcasts.inc({ target: command.target, outcome: result.duplicate ? "duplicate" : "accepted" });
+      counted.of(command.target, result.duplicate ? "duplicate" : "accepted").inc();
       return result;
     } catch (error) {
-      metrics.broadcasts.inc({ target: command.target, outcome: "unavailable" });
+      counted.of(command.target, "unavailable").inc();
       throw error;
     }
   }
@@ -49,7 +50,7 @@ export function broadcastRoutes(options: BroadcastRouteOptions): Router {
     const header = ctx.get("Idempotency-Key") || undefined;
     const command = parseBroadcast(body, problems, "", header, ctx.get("X-Socket-ID") || undefined);
     if (!command) {
-      metrics.broadcasts.inc({ target: "invalid", outcome: "rejected" });
+      counted.of("invalid", "rejected").inc();
       throw validationFailed(problems);
     }
     ctx.body = describe(await publish(command));
@@ -60,7 +61,7 @@ export function broadcastRoutes(options: BroadcastRouteOptions): Router {
     const problems: ValidationDetail[] = [];
     const commands = parseBatch(body, problems);
     if (problems.length > 0) {
-      metrics.broadcasts.inc({ target: "batch", outcome: "rejected" });
+      counted.of("batch", "rejected").inc();
       throw validationFailed(problems);
     }
     const results = [];

@@ -1,4 +1,4 @@
-import type { RealtimeServer, RealtimeSocket } from "./types";
+import type { RealtimeServer, RealtimeSocket } from "../types";
 
 /** Unsent bytes past which a socket that stopped reading is cut off. */
 export const MAX_UNSENT_BYTES = 1024 * 1024;

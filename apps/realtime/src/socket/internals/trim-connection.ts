@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { RealtimeSocket } from "./types";
+import type { RealtimeSocket } from "../types";
 
 /**
  * Memory per connection is a feature (T5). Engine.IO and Socket.IO keep, for the whole life of a

@@ -1,4 +1,4 @@
-import type { RealtimeSocket } from "./types";
+import type { RealtimeSocket } from "../types";
 
 type Listener = (this: RealtimeSocket, ...args: never[]) => void;
 
