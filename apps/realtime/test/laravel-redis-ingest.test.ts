@@ -7,7 +7,8 @@ import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
 
 /**
  * Laravel's own RedisBroadcaster (BROADCAST_DRIVER=redis) as a way in: a Redis client doing exactly
- * what it does (the harness README's recorded wire format), against two real nodes.
+ * what Laravel 8's does (its Lua script and payload, below), against two real nodes. The real
+ * framework doing it is packages/laravel's LaravelBroadcastingTest.
  */
 let redis: TestRedis;
 let laravel: Redis;

@@ -30,7 +30,7 @@ final class LaravelBroadcastingTest extends FeatureTestCase
     {
         self::$redis = RedisServer::start();
         self::deferForClass(self::$redis->stop(...));
-        self::$app = LaravelApp::package();
+        self::$app = LaravelApp::install();
         self::deferForClass(self::$app->remove(...));
         $ports = [Paths::freePort(), Paths::freePort()];
         [$server, self::$appUrl] = self::$app->serve(self::appEnv('http://127.0.0.1:'.$ports[0]));
@@ -64,7 +64,7 @@ final class LaravelBroadcastingTest extends FeatureTestCase
 
     private function echo(int $node, int $userId, array $plan): EchoListener
     {
-        $echo = EchoListener::connect(self::$nodes[$node]->url(), self::tokenFor($userId), ['X-Harness-User-Id' => (string) $userId], $plan);
+        $echo = EchoListener::connect(self::$nodes[$node]->url(), self::tokenFor($userId), ['X-User-Id' => (string) $userId], $plan);
         $this->defer($echo->stop(...));
 
         return $echo;
@@ -89,10 +89,10 @@ final class LaravelBroadcastingTest extends FeatureTestCase
         }
     }
 
-    /** POSTs the fixture app's action, which does `broadcast(new OrderShipped(...))->toOthers()`. */
+    /** POSTs the app's OrderController::ship as user 1, which does `broadcast(new OrderShipped(...))->toOthers()`. */
     private function ship(int $orderId, string $marker, array $channels, ?string $socketId = null, ?string $appUrl = null): void
     {
-        $headers = "Content-Type: application/json\r\nAccept: application/json\r\nX-Harness-User-Id: 1\r\n";
+        $headers = "Content-Type: application/json\r\nAccept: application/json\r\nX-User-Id: 1\r\n";
         if ($socketId !== null) {
             $headers .= "X-Socket-ID: $socketId\r\n";
         }
@@ -100,7 +100,7 @@ final class LaravelBroadcastingTest extends FeatureTestCase
             'method' => 'POST', 'header' => $headers, 'ignore_errors' => true, 'timeout' => 10,
             'content' => json_encode(['marker' => $marker, 'channels' => $channels]),
         ]]);
-        $body = file_get_contents(($appUrl ?? self::$appUrl)."/fixture/orders/$orderId/ship", false, $context);
+        $body = file_get_contents(($appUrl ?? self::$appUrl)."/orders/$orderId/ship", false, $context);
         $this->assertStringContainsString(' 204', $http_response_header[0] ?? '', (string) $body);
     }
 

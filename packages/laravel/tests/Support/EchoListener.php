@@ -15,7 +15,7 @@ final class EchoListener
     }
 
     /**
-     * @param array<string, string> $headers Echo's auth.headers (the harness guard reads X-Harness-User-Id)
+     * @param array<string, string> $headers Echo's auth.headers (the test app signs in X-User-Id)
      * @param list<array> $plan e.g. [['channel' => 'news'], ['private' => 'orders.5'], ['join' => 'chat.1']]
      */
     public static function connect(string $url, string $token, array $headers, array $plan): self
