@@ -1,28 +1,18 @@
 import Redis from "ioredis";
 import { createRedisConnections, whenReady } from "../src/cluster/redis-connections";
 import type { ChannelMessage } from "../src/core/ports";
-import { Publisher } from "../src/core/publisher";
 import { RedisBroadcaster } from "../src/history/redis-broadcaster";
 import { RedisPresenceStore } from "../src/presence/redis-presence-store";
-import { RedisRateLimiter } from "../src/state/redis-rate-limiter";
-import { historyContract } from "./contracts/history.contract";
-import { idempotentPublishContract } from "./contracts/idempotent-publish.contract";
-import { presenceStoreContract } from "./contracts/presence-store.contract";
-import { rateLimiterContract } from "./contracts/rate-limiter.contract";
-import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
+import { redisContractSuites } from "./helpers/redis-contract-suites";
+import { startRedis, TestRedis } from "./helpers/redis";
 
 /** The same contract suites as the memory implementations, against a real Redis. */
-const fail = (error: unknown): never => {
-  throw error;
-};
 let redis: TestRedis;
 const clients: Redis[] = [];
 beforeAll(async () => {
   redis = await startRedis();
 });
-const broadcasters: RedisBroadcaster[] = [];
 afterEach(() => {
-  for (const broadcaster of broadcasters.splice(0)) broadcaster.stop();
   for (const client of clients.splice(0)) client.disconnect();
 });
 afterAll(() => redis.stop());
@@ -33,86 +23,9 @@ const connect = (): Redis => {
   return client;
 };
 
-presenceStoreContract(
-  "redis",
-  () =>
-    new RedisPresenceStore({
-      redis: connect(),
-      prefix: uniquePrefix(),
-      nodeId: "n1",
-      nodeTtlMs: 15000,
-      graceMs: 5000,
-      onError: fail,
-    }),
-);
-rateLimiterContract("redis", () => new RedisRateLimiter(connect(), uniquePrefix()));
-historyContract("redis", async (size) => {
-  const broadcaster = new RedisBroadcaster({
-    commands: connect(),
-    subscriber: connect(),
-    prefix: uniquePrefix(),
-    historySize: size,
-    historyTtlS: 600,
-    nodeId: "n1",
-  });
-  await broadcaster.start();
-  broadcasters.push(broadcaster);
-  return { broadcaster, history: broadcaster };
-});
-
-async function startBroadcaster(prefix: string, commands: Redis = connect()): Promise<RedisBroadcaster> {
-  const broadcaster = new RedisBroadcaster({
-    commands,
-    subscriber: connect(),
-    prefix,
-    historySize: 100,
-    historyTtlS: 600,
-    nodeId: "n1",
-  });
-  await broadcaster.start();
-  broadcasters.push(broadcaster);
-  return broadcaster;
-}
-
-idempotentPublishContract(
-  "redis",
-  async () => {
-    const prefix = uniquePrefix();
-    const commands = connect();
-    const broadcaster = await startBroadcaster(prefix, commands);
-    return {
-      broadcaster,
-      history: broadcaster,
-      async breakChannel(channel) {
-        const key = `${prefix}h:${channel}`;
-        await commands.set(key, "not a stream");
-        return async () => void (await commands.del(key));
-      },
-    };
-  },
-  () => new Promise((resolve) => setTimeout(resolve, 1100)),
-  true,
-);
+redisContractSuites("redis", connect);
 
 describe("redis idempotent publish", () => {
-  it("answers a key still claimed by an older node's publish in progress as a duplicate without a result", async () => {
-    const prefix = uniquePrefix();
-    const commands = connect();
-    const broadcaster = await startBroadcaster(prefix, commands);
-    const seen: ChannelMessage[] = [];
-    broadcaster.onMessage((message) => void (message.meta && seen.push(message)));
-    // What a node before the single-script publish writes between its claim and its result.
-    await commands.set(`${prefix}idem:k`, "pending", "EX", 60);
-    const draft = { channel: "user.1", event: "e", data: {}, id: "k" };
-    expect(await broadcaster.publishOnce("k", 60, [draft])).toEqual({ duplicate: true, previous: undefined });
-    const publisher = new Publisher({ broadcaster, idempotencyTtlS: 60 });
-    const command = { event: "e", target: "user" as const, channels: ["user.1"], data: {}, id: "k" };
-    // The HTTP layer answers this `{success:true, id:"k", duplicate:true, channels:0}`, as before.
-    expect(await publisher.publish(command)).toEqual({ duplicate: true, id: "k", channels: [] });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(seen).toEqual([]);
-  });
-
   it("fails while Redis is down, and the retry with the same id delivers once when it is back", async () => {
     const own = await startRedis();
     // The production connections: no offline queue, so a command fails at once while Redis is away.
@@ -152,43 +65,6 @@ describe("redis idempotent publish", () => {
 });
 
 describe("redis presence across nodes", () => {
-  it("reaps a dead node's sockets after NODE_TTL_MS: one offline per user left with none", async () => {
-    const prefix = uniquePrefix();
-    const options = { prefix, nodeTtlMs: 1000, graceMs: 500, onError: fail };
-    const clientA = connect();
-    const nodeA = new RedisPresenceStore({ ...options, redis: clientA, nodeId: "a", onError: () => undefined });
-    const nodeB = new RedisPresenceStore({ ...options, redis: connect(), nodeId: "b" });
-    nodeA.startHeartbeat();
-    nodeB.startHeartbeat();
-    await nodeA.connect("1", "a1", Date.now());
-    await nodeA.connect("2", "a2", Date.now());
-    await nodeB.connect("2", "b2", Date.now());
-    clientA.disconnect(); // A dies without cleanup, like kill -9: its heartbeats stop
-    const start = Date.now();
-    const expired: string[] = [];
-    while (Date.now() - start < 4000 && expired.length === 0) {
-      expired.push(...(await nodeB.takeExpired(Date.now())));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(expired).toEqual(["1"]);
-    expect(Date.now() - start).toBeGreaterThanOrEqual(options.nodeTtlMs - 400);
-    expect((await nodeB.lookup(["2"])).get("2")).toMatchObject({ online: true, connections: 1 });
-    await nodeA.stop();
-    await nodeB.stop();
-  });
-
-  it("marks a stopped node dead at once, so that what it still held is reaped by the next sweep", async () => {
-    const prefix = uniquePrefix();
-    const options = { prefix, nodeTtlMs: 60_000, graceMs: 0, onError: fail };
-    const nodeA = new RedisPresenceStore({ ...options, redis: connect(), nodeId: "a" });
-    const nodeB = new RedisPresenceStore({ ...options, redis: connect(), nodeId: "b" });
-    nodeA.startHeartbeat();
-    await nodeA.connect("1", "a1", Date.now());
-    await nodeA.stop();
-    expect(await nodeB.takeExpired(Date.now())).toEqual(["1"]);
-    expect(await nodeB.takeExpired(Date.now())).toEqual([]);
-  });
-
   it("registers a node's sockets again when Redis comes back empty", async () => {
     const own = await startRedis();
     const client = new Redis(own.url, { enableAutoPipelining: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });

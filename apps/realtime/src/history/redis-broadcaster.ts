@@ -3,7 +3,6 @@ import type {
   Broadcaster,
   ChannelMessage,
   History,
-  IdempotentResult,
   MessageDraft,
   MessageSink,
   PublishOnceOutcome,
@@ -11,63 +10,58 @@ import type {
 } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
 import type { RedisClient } from "../cluster/redis-connections";
+import { KeySpace } from "../cluster/key-space";
 import { RedisScript } from "../cluster/redis-script";
 
 /**
- * Offset, history and fan-out in one atomic step: XADD gives the offset (a stream id, increasing
- * per channel across nodes), then entries past HISTORY_SIZE or older than HISTORY_TTL_S go, and
- * the PUBLISH on the bus happens in the same script, so bus order is offset order. Old entries are
- * removed with XDEL, not XTRIM, because only XDEL moves `max-deleted-entry-id`: the recovery floor.
+ * Offset, history and fan-out of one channel in one atomic step: XADD gives the offset (a stream id,
+ * increasing per channel across nodes), then entries past HISTORY_SIZE or older than HISTORY_TTL_S
+ * go, and the publish on the bus happens in the same script, so bus order is offset order. Old
+ * entries are removed with XDEL, not XTRIM, because only XDEL moves `max-deleted-entry-id`: the
+ * recovery floor.
  *
- * Under an idempotency key (ARGV[4] > 0, KEYS[1] the key) the same script first answers a key it
- * already holds with what it holds (the first publish's result as JSON, or "pending" left by a node
- * of an older version mid-publish), and otherwise stores the result under the key with the
- * publish: check, publish and record are one round trip, and no repeat can slip in between.
+ * One script per channel, and every key it touches carries the channel's hash tag (KeySpace): on a
+ * Redis Cluster the script runs on the channel's master, never CROSSSLOT; on a single Redis the
+ * scripts of one broadcast go out in one pipeline (one round trip).
+ *
+ * Under an idempotency key (ARGV[4] > 0, KEYS[2] the channel's key for it) the script first
+ * answers a key it already holds with the offset it holds, and otherwise records the new offset
+ * under the key with the publish: check, publish and record are one step, and no repeat can slip
+ * in between. A broadcast to many channels is one such step per channel under the same key, so a
+ * retry completes exactly the channels a failed attempt left undone.
  *
  * Redis does not undo a script's writes when it fails halfway, so everything that can fail comes
  * before the first write (a key of another type; a Redis over maxmemory refuses the first write):
- * a failed publish writes nothing, neither messages nor the key, and the sender's retry goes through.
+ * a failed publish writes nothing, neither the message nor the key, and the retry goes through.
  *
- * KEYS: [idempotency key,] stream of each draft. ARGV: history size, history TTL, bus,
- * idempotency TTL (0: no key), result id, then each draft's channel and payload.
+ * KEYS: stream[, idempotency key]. ARGV: history size, history TTL, bus, idempotency TTL (0: no key),
+ * payload. Returns {offset, 1 if the key already held it else 0}.
  */
 const PUBLISH = new RedisScript(`
-local size, ttl, bus, onceTtl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local first = 1
+local size, ttl, bus, onceTtl, payload = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local key = KEYS[1]
 if onceTtl > 0 then
-  local stored = redis.call('GET', KEYS[1])
-  if stored then return stored end
-  first = 2
+  local stored = redis.call('GET', KEYS[2])
+  if stored then return {stored, 1} end
 end
-for k = first, #KEYS do
-  local kind = redis.call('TYPE', KEYS[k])['ok']
-  if kind ~= 'stream' and kind ~= 'none' then
-    return redis.error_reply('WRONGTYPE history key ' .. KEYS[k] .. ' holds a ' .. kind)
-  end
+local kind = redis.call('TYPE', key)['ok']
+if kind ~= 'stream' and kind ~= 'none' then
+  return redis.error_reply('WRONGTYPE history key ' .. key .. ' holds a ' .. kind)
 end
 local now = redis.call('TIME')
 local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - ttl * 1000
-local ids, results = {}, {}
-for k = first, #KEYS do
-  local key, channel, payload = KEYS[k], ARGV[6 + 2 * (k - first)], ARGV[7 + 2 * (k - first)]
-  local id = redis.call('XADD', key, '*', 'm', payload)
-  local doomed = {}
-  local excess = redis.call('XLEN', key) - size
-  if excess > 0 then
-    for _, entry in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do table.insert(doomed, entry[1]) end
-  end
-  for _, entry in ipairs(redis.call('XRANGE', key, '-', '(' .. cutoff, 'COUNT', 100)) do table.insert(doomed, entry[1]) end
-  for i = 1, #doomed, 500 do redis.call('XDEL', key, unpack(doomed, i, math.min(i + 499, #doomed))) end
-  redis.call('EXPIRE', key, ttl)
-  redis.call('PUBLISH', bus, id .. '|' .. payload)
-  ids[#ids + 1] = id
-  results[#results + 1] = '{"channel":' .. cjson.encode(channel) .. ',"offset":"' .. id .. '"}'
+local id = redis.call('XADD', key, '*', 'm', payload)
+local doomed = {}
+local excess = redis.call('XLEN', key) - size
+if excess > 0 then
+  for _, entry in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do table.insert(doomed, entry[1]) end
 end
-if onceTtl > 0 then
-  local result = '{"id":' .. cjson.encode(ARGV[5]) .. ',"channels":[' .. table.concat(results, ',') .. ']}'
-  redis.call('SET', KEYS[1], result, 'EX', onceTtl)
-end
-return ids
+for _, entry in ipairs(redis.call('XRANGE', key, '-', '(' .. cutoff, 'COUNT', 100)) do table.insert(doomed, entry[1]) end
+for i = 1, #doomed, 500 do redis.call('XDEL', key, unpack(doomed, i, math.min(i + 499, #doomed))) end
+redis.call('EXPIRE', key, ttl)
+redis.call('PUBLISH', bus, id .. '|' .. payload)
+if onceTtl > 0 then redis.call('SET', KEYS[2], id, 'EX', onceTtl) end
+return {id, 0}
 `);
 
 /** What a replay needs, read atomically: what was trimmed, what is first, and what came after. */
@@ -109,6 +103,7 @@ export class RedisBroadcaster implements Broadcaster, History {
   private readonly sinks: MessageSink[] = [];
   private readonly gapListeners: Array<(sinceMs: number) => void> = [];
   private readonly bus: string;
+  private readonly keys: KeySpace;
   private readonly canaryChannel: string;
   private canaryTimer: NodeJS.Timeout | undefined;
   private lastCanary = 0;
@@ -116,6 +111,7 @@ export class RedisBroadcaster implements Broadcaster, History {
   private lostAt: number | undefined;
 
   constructor(private readonly options: RedisBroadcasterOptions) {
+    this.keys = new KeySpace(options.prefix);
     this.bus = `${options.prefix}bus`;
     this.canaryChannel = `~canary.${options.nodeId}`;
   }
@@ -157,35 +153,37 @@ export class RedisBroadcaster implements Broadcaster, History {
   }
 
   async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
-    const ids = (await this.runPublish(drafts)) as string[];
-    return drafts.map((draft, index) => metaOf(draft.id, draft.channel, ids[index]));
+    const replies = await settleAll(drafts.map((draft) => this.runPublish(draft)));
+    return drafts.map((draft, index) => metaOf(draft.id, draft.channel, replies[index][0]));
   }
 
+  /**
+   * One idempotent publish per channel under the same key. When some fail, the others stand (they
+   * are recorded under the key) and the error is thrown once all are settled: the sender's retry
+   * publishes only what is missing. A duplicate is a repeat where every channel was already done.
+   */
   async publishOnce(key: string, ttlS: number, drafts: MessageDraft[]): Promise<PublishOnceOutcome> {
-    const reply = await this.runPublish(drafts, { key, ttlS });
-    if (Array.isArray(reply)) {
-      return { duplicate: false, metas: drafts.map((draft, index) => metaOf(draft.id, draft.channel, reply[index])) };
+    const once = { key, ttlS };
+    const replies = await settleAll(drafts.map((draft) => this.runPublish(draft, once)));
+    const metas = drafts.map((draft, index) => metaOf(key, draft.channel, replies[index][0]));
+    if (replies.every(([, done]) => done === 1)) {
+      return {
+        duplicate: true,
+        previous: { id: key, channels: metas.map(({ channel, offset }) => ({ channel, offset })) },
+      };
     }
-    return { duplicate: true, previous: parseResult(reply) };
+    return { duplicate: false, metas };
   }
 
-  /** One script call for all the drafts: their streams are KEYS, so the call is one round trip. */
-  private runPublish(drafts: MessageDraft[], once?: { key: string; ttlS: number }): Promise<string[] | string> {
-    const { commands, historySize, historyTtlS, prefix } = this.options;
-    const keys = once ? [`${prefix}idem:${once.key}`] : [];
-    const args: Array<string | number> = [
-      historySize,
-      historyTtlS,
-      this.bus,
-      once ? Math.max(1, Math.ceil(once.ttlS)) : 0,
-    ];
-    args.push(once?.key ?? "");
-    for (const draft of drafts) {
-      const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
-      keys.push(this.streamKey(draft.channel));
-      args.push(draft.channel, JSON.stringify(payload));
-    }
-    return PUBLISH.run(commands, keys, args) as Promise<string[] | string>;
+  /** The script of one channel; calls made in one tick share one round trip (auto-pipelining). */
+  private runPublish(draft: MessageDraft, once?: { key: string; ttlS: number }): Promise<[string, number]> {
+    const { commands, historySize, historyTtlS } = this.options;
+    const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
+    const keys = [this.keys.history(draft.channel)];
+    if (once) keys.push(this.keys.idempotency(draft.channel, once.key));
+    const onceTtl = once ? Math.max(1, Math.ceil(once.ttlS)) : 0;
+    const args = [historySize, historyTtlS, this.bus, onceTtl, JSON.stringify(payload)];
+    return PUBLISH.run(commands, keys, args) as Promise<[string, number]>;
   }
 
   async signal(message: ChannelMessage): Promise<void> {
@@ -240,7 +238,7 @@ export class RedisBroadcaster implements Broadcaster, History {
   }
 
   private streamKey(channel: string): string {
-    return `${this.options.prefix}h:${channel}`;
+    return this.keys.history(channel);
   }
 }
 
@@ -249,12 +247,10 @@ function metaOf(id: string, channel: string, offset: string): EventMeta {
   return { id, channel, offset, ts: Number(offset.slice(0, offset.indexOf("-"))) };
 }
 
-/** What an idempotency key holds: a result, or (a publish in progress on an older node) none yet. */
-function parseResult(stored: string): IdempotentResult | undefined {
-  if (stored === "pending") return undefined;
-  try {
-    return JSON.parse(stored) as IdempotentResult;
-  } catch {
-    return undefined;
-  }
+/** Waits for every call, then throws the first failure: the calls that succeeded are not abandoned mid-way. */
+async function settleAll<T>(calls: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(calls);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
 }

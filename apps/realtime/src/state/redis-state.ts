@@ -1,6 +1,6 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Config } from "../config/schema";
-import { createRedisConnections, whenReady } from "../cluster/redis-connections";
+import { assertRedisVersion, createRedisConnections, whenReady } from "../cluster/redis-connections";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
 import { RedisRateLimiter } from "./redis-rate-limiter";
@@ -42,6 +42,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
 
   try {
     await Promise.all([whenReady(commands, READY_TIMEOUT_MS), whenReady(subscriber, READY_TIMEOUT_MS)]);
+    await assertRedisVersion(commands);
     await broadcaster.start();
   } catch (error) {
     await Promise.all([state.close(), adapterSubscriber.close()]);

@@ -99,25 +99,49 @@ export function idempotentPublishContract(
     });
 
     (canFail ? it : it.skip)(
-      "leaves nothing behind when a publish fails: no message on any channel, and the key free for a retry",
+      "leaves nothing behind when the publish of a channel fails: no message, and the key free for a retry",
       async () => {
         const { broadcaster, history, seen, breakChannel } = await setUp();
-        const repair = await breakChannel!("user.2");
-        // The first channel is fine: a publish that wrote it before failing on the second would show here.
-        await expect(broadcaster.publishOnce("k", 60, drafts("k", "user.1", "user.2"))).rejects.toThrow();
+        const repair = await breakChannel!("user.1");
+        await expect(broadcaster.publishOnce("k", 60, drafts("k", "user.1"))).rejects.toThrow();
         await settle();
         expect(seen).toEqual([]);
-        expect((await history.since("user.1", "0-0")).messages).toEqual([]);
         await repair();
-        const retry = await broadcaster.publishOnce("k", 60, drafts("k", "user.1", "user.2"));
+        expect((await history.since("user.1", "0-0")).messages).toEqual([]);
+        const retry = await broadcaster.publishOnce("k", 60, drafts("k", "user.1"));
         expect(retry.duplicate).toBe(false);
+        await until(() => seen.length === 1);
+        await settle();
+        expect(seen).toHaveLength(1);
+      },
+    );
+
+    (canFail ? it : it.skip)(
+      "completes on a retry only the channels a failed attempt left undone, and delivers nothing twice",
+      async () => {
+        const { broadcaster, seen, breakChannel } = await setUp();
+        const repair = await breakChannel!("user.2");
+        await expect(broadcaster.publishOnce("k", 60, drafts("k", "user.1", "user.2", "user.3"))).rejects.toThrow();
         await until(() => seen.length === 2);
-        expect(await broadcaster.publishOnce("k", 60, drafts("k", "user.1", "user.2"))).toEqual({
+        const firstOffsets = new Map(seen.map((m) => [m.channel, m.meta?.offset]));
+        expect([...firstOffsets.keys()].sort()).toEqual(["user.1", "user.3"]);
+        await repair();
+        const retry = await broadcaster.publishOnce("k", 60, drafts("k", "user.1", "user.2", "user.3"));
+        // Not every part was done before, so this is no duplicate; the done parts keep their offsets.
+        expect(retry.duplicate).toBe(false);
+        const result = resultOf(retry);
+        expect(result.id).toBe("k");
+        expect(result.channels.map((c) => c.channel)).toEqual(["user.1", "user.2", "user.3"]);
+        expect(result.channels[0].offset).toBe(firstOffsets.get("user.1"));
+        expect(result.channels[2].offset).toBe(firstOffsets.get("user.3"));
+        await until(() => seen.length === 3);
+        expect(await broadcaster.publishOnce("k", 60, drafts("k", "user.1", "user.2", "user.3"))).toEqual({
           duplicate: true,
-          previous: resultOf(retry),
+          previous: result,
         });
         await settle();
-        expect(seen.map((m) => m.channel)).toEqual(["user.1", "user.2"]);
+        expect(seen.map((m) => m.channel).sort()).toEqual(["user.1", "user.2", "user.3"]);
+        expect(seen.every((m) => m.meta?.id === "k")).toBe(true);
       },
     );
   });
