@@ -5,7 +5,7 @@ import { createJwtTokenVerifier } from "./auth/jwt-token-verifier";
 import { createLaravelChannelAuthorizer } from "./auth/laravel-channel-authorizer";
 import type { Config } from "./config/schema";
 import { publicChannels } from "./core/channel-access";
-import { systemClock, Clock, ChannelAuthorizer, PresenceNotifier } from "./core/ports";
+import { systemClock, Clock, ChannelAuthorizer, ChannelInterest, PresenceNotifier } from "./core/ports";
 import { PresenceService } from "./core/presence-service";
 import { Publisher } from "./core/publisher";
 import { createHttpApp } from "./http/create-http-app";
@@ -98,10 +98,16 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     }),
   });
   state.broadcaster.onMessage(context.delivery.deliver);
-  state.broadcaster.onGap((sinceMs) => {
-    logger.warn("bus was down: replaying what this node's sockets missed", { since: new Date(sinceMs).toISOString() });
-    context.delivery.catchUp(sinceMs).catch((error: unknown) => logger.error("gap replay failed", errorDetail(error)));
+  state.broadcaster.onGap((sinceMs, channels) => {
+    logger.warn("bus was down: replaying what this node's sockets missed", {
+      since: new Date(sinceMs).toISOString(),
+      channels: channels?.length ?? "all",
+    });
+    context.delivery
+      .catchUp(sinceMs, channels)
+      .catch((error: unknown) => logger.error("gap replay failed", errorDetail(error)));
   });
+  followRooms(io, state.interest);
   metrics.countOnlineUsers = async () => (await state.presence.listOnline(1, null)).count;
   metrics.isBackendUp = () => state.health.state() === "ok";
 
@@ -165,6 +171,20 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       await state.close();
     },
   };
+}
+
+/**
+ * Tells the bus which channels have a member here: Socket.IO's adapter creates a room with its first
+ * member and deletes it with its last. A socket's own room (its id) is no channel.
+ */
+function followRooms(io: RealtimeServer, interest: ChannelInterest): void {
+  const nsp = io.of("/");
+  nsp.adapter.on("create-room", (room: string) => {
+    if (!nsp.sockets.has(room)) interest.hold(room);
+  });
+  nsp.adapter.on("delete-room", (room: string) => {
+    if (!nsp.sockets.has(room)) interest.release(room);
+  });
 }
 
 /**

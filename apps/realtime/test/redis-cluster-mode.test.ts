@@ -98,6 +98,20 @@ describe("cluster mode on a Redis Cluster", () => {
     for (const other of others) other.disconnect();
   });
 
+  it("kicks a user's sockets on every node and lists viewers across nodes (the redis-adapter's requests)", async () => {
+    const [a, b] = await cluster(2);
+    const onA = await connected(a.url, { auth: { token: tokenFor(8) } });
+    const onB = await connected(b.url, { auth: { token: tokenFor(9) } });
+    for (const socket of [onA, onB]) await request(socket, "subscribe", { thread_id: 3 });
+    expect(await json(a.api("/api/threads/3/viewers"))).toEqual({ thread_id: "3", count: 2, user_ids: ["8", "9"] });
+    const reasons: string[] = [];
+    onB.on("disconnect", (reason) => reasons.push(reason));
+    await a.api("/api/users/9/disconnect", { method: "POST" });
+    await until(() => reasons.length === 1);
+    expect(reasons).toEqual(["io server disconnect"]);
+    expect(onA.connected).toBe(true);
+  });
+
   it("recovers on one node what was published through the other", async () => {
     const [a, b] = await cluster(2);
     for (let i = 1; i <= 5; i++)

@@ -37,8 +37,10 @@ describe("redis idempotent publish", () => {
       historySize: 100,
       historyTtlS: 600,
       nodeId: "n1",
+      lingerMs: 0,
     });
     await broadcaster.start();
+    await broadcaster.hold("user.1");
     const seen: ChannelMessage[] = [];
     broadcaster.onMessage((message) => void (message.meta && seen.push(message)));
     let backAt = 0;

@@ -57,3 +57,20 @@ export const PRESENCE_BUCKETS = 16;
 export function isKeyPrefix(value: string): boolean {
   return !/[{}]/.test(value);
 }
+
+/** CRC16/XMODEM table, as Redis Cluster hashes names (https://redis.io/docs/reference/cluster-spec/). */
+const CRC16 = Array.from({ length: 256 }, (_, byte) => {
+  let crc = byte << 8;
+  for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1;
+  return crc & 0xffff;
+});
+
+/** The cluster slot of a key or shard channel: of its first non-empty `{...}` when it has one. */
+export function slotOf(name: string): number {
+  const open = name.indexOf("{");
+  const close = open === -1 ? -1 : name.indexOf("}", open + 1);
+  const hashed = close > open + 1 ? name.slice(open + 1, close) : name;
+  let crc = 0;
+  for (const byte of Buffer.from(hashed)) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ byte) & 0xff];
+  return crc % 16384;
+}

@@ -12,6 +12,7 @@ export interface Config {
   redisUrl: string | undefined;
   redisClusterNodes: string[];
   redisKeyPrefix: string;
+  subscriptionLingerMs: number;
   jwtSecret: string;
   jwtIssuer: string[];
   jwtAudience: string | undefined;
@@ -140,6 +141,13 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     doc: "prefix of every Redis key and channel",
     fallback: "rt:",
     parse: text,
+  },
+  subscriptionLingerMs: {
+    key: "subscriptionLingerMs",
+    env: "SUBSCRIPTION_LINGER_MS",
+    doc: "how long a node stays subscribed to a channel after its last member there left (page reloads)",
+    fallback: 5000,
+    parse: integer(0, 600_000),
   },
   jwtSecret: {
     key: "jwtSecret",

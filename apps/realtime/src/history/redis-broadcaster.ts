@@ -1,6 +1,7 @@
 import type { EventMeta } from "@mechamap/protocol";
 import type {
   Broadcaster,
+  ChannelInterest,
   ChannelMessage,
   History,
   MessageDraft,
@@ -12,6 +13,7 @@ import { compareOffsets } from "../core/offsets";
 import type { RedisClient } from "../cluster/redis-connections";
 import { KeySpace } from "../cluster/key-space";
 import { RedisScript } from "../cluster/redis-script";
+import { ShardSubscriptions } from "../cluster/shard-subscriptions";
 
 /**
  * Offset, history and fan-out of one channel in one atomic step: XADD gives the offset (a stream id,
@@ -34,7 +36,8 @@ import { RedisScript } from "../cluster/redis-script";
  * before the first write (a key of another type; a Redis over maxmemory refuses the first write):
  * a failed publish writes nothing, neither the message nor the key, and the retry goes through.
  *
- * KEYS: stream[, idempotency key]. ARGV: history size, history TTL, bus, idempotency TTL (0: no key),
+ * KEYS: stream[, idempotency key]. ARGV: history size, history TTL, the channel's shard channel
+ * (SPUBLISH: only nodes that hold a member read it), idempotency TTL (0: no key),
  * payload. Returns {offset, 1 if the key already held it else 0}.
  */
 const PUBLISH = new RedisScript(`
@@ -59,7 +62,7 @@ end
 for _, entry in ipairs(redis.call('XRANGE', key, '-', '(' .. cutoff, 'COUNT', 100)) do table.insert(doomed, entry[1]) end
 for i = 1, #doomed, 500 do redis.call('XDEL', key, unpack(doomed, i, math.min(i + 499, #doomed))) end
 redis.call('EXPIRE', key, ttl)
-redis.call('PUBLISH', bus, id .. '|' .. payload)
+redis.call('SPUBLISH', bus, id .. '|' .. payload)
 if onceTtl > 0 then redis.call('SET', KEYS[2], id, 'EX', onceTtl) end
 return {id, 0}
 `);
@@ -89,67 +92,57 @@ export interface RedisBroadcasterOptions {
   prefix: string;
   historySize: number;
   historyTtlS: number;
-  /** Names this node's canary, a message it sends itself over the bus. */
+  /** Names this node's canaries, messages it sends itself through each shard. */
   nodeId: string;
+  /** How long a channel stays subscribed after its last local member left (SUBSCRIPTION_LINGER_MS). */
+  lingerMs: number;
 }
 
-/** How often the canary goes round, and how late it may be before the bus counts as broken. */
-const CANARY_EVERY_MS = 500;
-const CANARY_STALE_MS = 2000;
-/** Clock skew between nodes and Redis that a gap replay allows for. */
-const GAP_MARGIN_MS = 1000;
-
-export class RedisBroadcaster implements Broadcaster, History {
+export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
   private readonly sinks: MessageSink[] = [];
-  private readonly gapListeners: Array<(sinceMs: number) => void> = [];
-  private readonly bus: string;
   private readonly keys: KeySpace;
-  private readonly canaryChannel: string;
-  private canaryTimer: NodeJS.Timeout | undefined;
-  private lastCanary = 0;
-  /** Set while the subscription is (or may have been) down: when messages may have been missed. */
-  private lostAt: number | undefined;
+  private readonly subscriptions: ShardSubscriptions;
 
   constructor(private readonly options: RedisBroadcasterOptions) {
     this.keys = new KeySpace(options.prefix);
-    this.bus = `${options.prefix}bus`;
-    this.canaryChannel = `~canary.${options.nodeId}`;
+    this.subscriptions = new ShardSubscriptions({
+      subscriber: options.subscriber,
+      commands: options.commands,
+      keys: this.keys,
+      nodeId: options.nodeId,
+      lingerMs: options.lingerMs,
+      onMessage: (text) => this.receive(text),
+    });
   }
 
   /**
-   * Subscribes to the bus (ioredis resubscribes by itself after a reconnect) and starts the canary:
-   * a subscriber can look connected while delivering nothing, so only a message of its own that
-   * makes the round trip proves the path works. The first canary after an outage also triggers the
-   * gap replay: anything published meanwhile is in the history.
+   * Subscribes what every node holds (`all`) and starts the per-shard canaries; resolves once the
+   * bus works. ioredis subscribes again by itself after a reconnect; the gap replay covers the rest.
    */
-  async start(): Promise<void> {
-    const { subscriber } = this.options;
-    subscriber.on("message", (channel: string, text: string) => {
-      if (channel === this.bus) this.receive(text);
-    });
-    subscriber.on("close", () => (this.lostAt ??= Date.now()));
-    await subscriber.subscribe(this.bus);
-    const sendCanary = (): Promise<void> => this.signal({ channel: this.canaryChannel, event: "canary", data: {} });
-    this.canaryTimer = setInterval(() => sendCanary().catch(() => undefined), CANARY_EVERY_MS);
-    this.canaryTimer.unref();
-    const firstCanary = new Promise<void>((resolve) => this.gapListeners.push(() => resolve()));
-    this.lostAt = Date.now();
-    await sendCanary();
-    await firstCanary;
-    this.gapListeners.length = 0;
+  start(): Promise<void> {
+    return this.subscriptions.start();
   }
 
   stop(): void {
-    clearInterval(this.canaryTimer);
+    this.subscriptions.stop();
   }
 
-  /** True while this node's own messages come back through the bus. */
+  /** True while this node's own canaries come back from every shard. */
   isFlowing(): boolean {
-    return Date.now() - this.lastCanary < CANARY_STALE_MS;
+    return this.subscriptions.isFlowing();
   }
 
-  onGap(listener: (sinceMs: number) => void): void {
-    this.gapListeners.push(listener);
+  /** Resolves once subscribed (tests wait for it; the node need not, see ShardSubscriptions.hold). */
+  hold(channel: string): Promise<void> {
+    return this.subscriptions.hold(channel);
+  }
+
+  release(channel: string): void {
+    this.subscriptions.release(channel);
+  }
+
+  onGap(listener: (sinceMs: number, channels?: string[]) => void): void {
+    this.subscriptions.onGap(listener);
   }
 
   async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
@@ -182,13 +175,13 @@ export class RedisBroadcaster implements Broadcaster, History {
     const keys = [this.keys.history(draft.channel)];
     if (once) keys.push(this.keys.idempotency(draft.channel, once.key));
     const onceTtl = once ? Math.max(1, Math.ceil(once.ttlS)) : 0;
-    const args = [historySize, historyTtlS, this.bus, onceTtl, JSON.stringify(payload)];
+    const args = [historySize, historyTtlS, this.keys.channel(draft.channel), onceTtl, JSON.stringify(payload)];
     return PUBLISH.run(commands, keys, args) as Promise<[string, number]>;
   }
 
   async signal(message: ChannelMessage): Promise<void> {
     const payload: WirePayload = { c: message.channel, e: message.event, d: message.data };
-    await this.options.commands.publish(this.bus, `-|${JSON.stringify(payload)}`);
+    await this.options.commands.spublish(this.keys.channel(message.channel), `-|${JSON.stringify(payload)}`);
   }
 
   onMessage(sink: MessageSink): void {
@@ -208,28 +201,20 @@ export class RedisBroadcaster implements Broadcaster, History {
     return { recovered, messages: entries.map(([id, fields]) => this.decode(id, fields[1])) };
   }
 
+  /** A malformed message is dropped: one bad publisher must not take every node down. */
   private receive(text: string): void {
     const bar = text.indexOf("|");
-    const offset = text.slice(0, bar);
-    const payload = JSON.parse(text.slice(bar + 1)) as WirePayload;
-    if (payload.c.startsWith("~")) {
-      if (payload.c === this.canaryChannel) this.onCanary();
+    let payload: WirePayload;
+    try {
+      payload = JSON.parse(text.slice(bar + 1)) as WirePayload;
+    } catch {
       return;
     }
+    if (typeof payload?.c !== "string" || typeof payload.e !== "string") return;
+    const offset = text.slice(0, bar);
     const message: ChannelMessage = { channel: payload.c, event: payload.e, data: payload.d };
     if (offset !== "-") message.meta = metaOf(payload.i ?? "", payload.c, offset);
     for (const sink of this.sinks) sink(message);
-  }
-
-  private onCanary(): void {
-    const now = Date.now();
-    // A canary that comes back late means the bus stalled even if the connection never dropped.
-    if (this.lastCanary > 0 && now - this.lastCanary > CANARY_STALE_MS) this.lostAt ??= this.lastCanary;
-    this.lastCanary = now;
-    if (this.lostAt === undefined) return;
-    const since = this.lostAt - GAP_MARGIN_MS;
-    this.lostAt = undefined;
-    for (const listener of this.gapListeners) listener(since);
   }
 
   private decode(id: string, text: string): ChannelMessage {

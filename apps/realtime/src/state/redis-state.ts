@@ -30,6 +30,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     historySize: config.historySize,
     historyTtlS: config.historyTtlS,
     nodeId: config.nodeId,
+    lingerMs: config.subscriptionLingerMs,
   });
   const presence = new RedisPresenceStore({
     redis: commands,
@@ -54,6 +55,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
   return {
     broadcaster,
     history: broadcaster,
+    interest: broadcaster,
     presence,
     rateLimiter: new RedisRateLimiter(commands, prefix),
     health: {

@@ -1,11 +1,13 @@
 import type { ServerOptions } from "socket.io";
-import type { BackendHealth, Broadcaster, History, PresenceStore, RateLimiter } from "../core/ports";
+import type { BackendHealth, Broadcaster, ChannelInterest, History, PresenceStore, RateLimiter } from "../core/ports";
 
 /** Every piece of state a node shares with the cluster: memory in embedded mode, Redis in cluster mode. */
 export interface SharedState {
   /** Also the idempotency keys of broadcasts (`publishOnce`), remembered with the history. */
   broadcaster: Broadcaster;
   history: History;
+  /** Told which channels have a member on this node (the Redis bus subscribes to those only). */
+  interest: ChannelInterest;
   presence: PresenceStore;
   rateLimiter: RateLimiter;
   health: BackendHealth;

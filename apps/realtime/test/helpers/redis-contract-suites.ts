@@ -9,6 +9,8 @@ import { presenceStoreContract } from "../contracts/presence-store.contract";
 import { rateLimiterContract } from "../contracts/rate-limiter.contract";
 import { uniquePrefix } from "./redis";
 
+const CONTRACT_CHANNELS = ["thread.1", "thread.2", "user.1", "user.2", "user.3", "presence.1"];
+
 const fail = (error: unknown): never => {
   throw error;
 };
@@ -38,9 +40,12 @@ export function redisContractSuites(name: string, connect: () => RedisClient): v
       historySize,
       historyTtlS: 600,
       nodeId: "n1",
+      lingerMs: 0,
     });
     await broadcaster.start();
     broadcasters.push(broadcaster);
+    // The node holds a member of every channel the contracts listen to: only those reach it.
+    await Promise.all(CONTRACT_CHANNELS.map((channel) => broadcaster.hold(channel)));
     return broadcaster;
   };
 
