@@ -110,6 +110,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   followRooms(io, state.interest);
   metrics.countOnlineUsers = async () => (await state.presence.listOnline(1, null)).count;
   metrics.isBackendUp = () => state.health.state() === "ok";
+  metrics.countMastersWithoutReplica = () => state.health.mastersWithoutReplica?.() ?? 0;
 
   const report = (): HealthReport => {
     const backend = state.health.state();
@@ -119,6 +120,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       uptime_s: Math.floor((clock.now() - startedAt) / 1000),
       connections: io.of("/").sockets.size,
       redis: state.health.mode === "embedded" ? "embedded" : backend,
+      ...(state.health.durability ? { durability: state.health.durability() } : {}),
       version: VERSION,
     };
   };

@@ -112,6 +112,26 @@ describe("cluster mode on a Redis Cluster", () => {
     expect(onA.connected).toBe(true);
   });
 
+  it("answers 503 when no replica acknowledges in time, and the retry is a duplicate once one does", async () => {
+    const [a] = await cluster(1, { REDIS_WAIT_TIMEOUT_MS: "300" });
+    const socket = await connected(a.url, { auth: { token: tokenFor(5) } });
+    const got = record(socket);
+    const body = { event: "e", to: "user", user_id: 5, data: {}, id: "waited" };
+    const stopped = (await redis.replicas()).map((port) => redis.pidOf(port)!);
+    for (const pid of stopped) process.kill(pid, "SIGSTOP");
+    try {
+      const refused = await a.api("/api/broadcast", { body });
+      expect(refused.status).toBe(503);
+    } finally {
+      for (const pid of stopped) process.kill(pid, "SIGCONT");
+    }
+    // The master has it (the socket got it live); the retry is answered from it, once a replica holds it.
+    const retry = await json(a.api("/api/broadcast", { body }));
+    expect(retry).toMatchObject({ success: true, id: "waited", duplicate: true, channel: "user.5" });
+    await wait(200);
+    expect(got.map((e) => e.meta!.id)).toEqual(["waited"]);
+  });
+
   it("recovers on one node what was published through the other", async () => {
     const [a, b] = await cluster(2);
     for (let i = 1; i <= 5; i++)

@@ -1,4 +1,5 @@
-import { Cluster } from "ioredis";
+import Redis, { Cluster } from "ioredis";
+import { slotOf } from "../src/cluster/key-space";
 import { redisContractSuites } from "./helpers/redis-contract-suites";
 import { startRedisCluster, TestRedisCluster } from "./helpers/redis-cluster";
 
@@ -21,3 +22,16 @@ redisContractSuites(
       { enableAutoPipelining: true, shardedSubscribers: true },
     ),
 );
+
+describe("slotOf", () => {
+  it("computes the slot Redis computes, hash tags included", async () => {
+    const client = new Redis(cluster.ports[0]);
+    try {
+      for (const name of ["rt:{thread.7}:h", "rt:{thread.7}", "plain", "a{}b{c}", "x{y}z{w}", "rt:{~canary.n1.3}"]) {
+        expect(slotOf(name)).toBe(await client.cluster("KEYSLOT", name));
+      }
+    } finally {
+      client.disconnect();
+    }
+  });
+});

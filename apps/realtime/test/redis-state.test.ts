@@ -38,6 +38,7 @@ describe("redis idempotent publish", () => {
       historyTtlS: 600,
       nodeId: "n1",
       lingerMs: 0,
+      waitTimeoutMs: 0,
     });
     await broadcaster.start();
     await broadcaster.hold("user.1");

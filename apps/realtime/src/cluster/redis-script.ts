@@ -21,4 +21,34 @@ export class RedisScript {
       return redis.eval(this.lua, keys.length, ...keys, ...args);
     }
   }
+
+  /**
+   * Runs the script and `WAIT 1 timeoutMs` in one pipeline: one round trip, on the connection of the
+   * master that ran the script (a Cluster pipeline goes to its keys' node; WAIT has no key, so sent
+   * alone it could ask another master). Resolves with the script's reply and how many replicas
+   * acknowledged its writes.
+   */
+  async runThenWait(
+    redis: RedisClient,
+    keys: string[],
+    args: Array<string | number>,
+    timeoutMs: number,
+  ): Promise<[unknown, number]> {
+    const attempt = async (useSha: boolean): Promise<[unknown, number]> => {
+      const pipeline = redis.pipeline();
+      if (useSha) pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
+      else pipeline.eval(this.lua, keys.length, ...keys, ...args);
+      pipeline.wait(1, timeoutMs);
+      const [[scriptError, reply], [waitError, acked]] = (await pipeline.exec()) ?? [[new Error("no reply")], []];
+      if (scriptError) throw scriptError;
+      if (waitError) throw waitError;
+      return [reply, Number(acked)];
+    };
+    try {
+      return await attempt(true);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return attempt(false);
+    }
+  }
 }

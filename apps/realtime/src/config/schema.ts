@@ -13,6 +13,7 @@ export interface Config {
   redisClusterNodes: string[];
   redisKeyPrefix: string;
   subscriptionLingerMs: number;
+  redisWaitTimeoutMs: number;
   jwtSecret: string;
   jwtIssuer: string[];
   jwtAudience: string | undefined;
@@ -148,6 +149,13 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     doc: "how long a node stays subscribed to a channel after its last member there left (page reloads)",
     fallback: 5000,
     parse: integer(0, 600_000),
+  },
+  redisWaitTimeoutMs: {
+    key: "redisWaitTimeoutMs",
+    env: "REDIS_WAIT_TIMEOUT_MS",
+    doc: "with replicas, a broadcast is answered once a replica holds it (WAIT), or 503 after this long; 0 turns the wait off",
+    fallback: 1000,
+    parse: integer(0, 60_000),
   },
   jwtSecret: {
     key: "jwtSecret",

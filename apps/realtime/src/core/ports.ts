@@ -147,10 +147,18 @@ export interface SocketDirectory {
   disconnectUser(userId: string): Promise<void>;
 }
 
-/** Whether this node can fan out right now. */
+/** Whether this node can fan out right now, and how durable an accepted broadcast is. */
 export interface BackendHealth {
   mode: "embedded" | "redis";
   state(): "ok" | "down";
+  /**
+   * `replicated`: a replica holds every accepted broadcast; `degraded`: a master that had replicas
+   * has none connected (it accepts alone, a crash of it can lose broadcasts); `single`: no replicas.
+   * Absent: `single`.
+   */
+  durability?(): "replicated" | "degraded" | "single";
+  /** Masters that had a replica and have none connected now (0 when not degraded). */
+  mastersWithoutReplica?(): number;
 }
 
 export interface Clock {

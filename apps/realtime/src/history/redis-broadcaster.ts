@@ -13,6 +13,7 @@ import { compareOffsets } from "../core/offsets";
 import type { RedisClient } from "../cluster/redis-connections";
 import { KeySpace } from "../cluster/key-space";
 import { RedisScript } from "../cluster/redis-script";
+import type { ReplicaWatch } from "../cluster/replica-watch";
 import { ShardSubscriptions } from "../cluster/shard-subscriptions";
 
 /**
@@ -45,7 +46,12 @@ local size, ttl, bus, onceTtl, payload = tonumber(ARGV[1]), tonumber(ARGV[2]), A
 local key = KEYS[1]
 if onceTtl > 0 then
   local stored = redis.call('GET', KEYS[2])
-  if stored then return {stored, 1} end
+  if stored then
+    -- A write of nothing new (same TTL), so that a WAIT after this repeat covers the first publish.
+    local pttl = redis.call('PTTL', KEYS[2])
+    if pttl > 0 then redis.call('PEXPIRE', KEYS[2], pttl) end
+    return {stored, 1}
+  end
 end
 local kind = redis.call('TYPE', key)['ok']
 if kind ~= 'stream' and kind ~= 'none' then
@@ -96,6 +102,10 @@ export interface RedisBroadcasterOptions {
   nodeId: string;
   /** How long a channel stays subscribed after its last local member left (SUBSCRIPTION_LINGER_MS). */
   lingerMs: number;
+  /** Where replicas are connected: publishes there wait for one (WAIT). Absent: never wait. */
+  replicas?: ReplicaWatch;
+  /** How long a publish waits for a replica before it fails (503, the sender retries); 0: never wait. */
+  waitTimeoutMs: number;
 }
 
 export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
@@ -169,14 +179,22 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
   }
 
   /** The script of one channel; calls made in one tick share one round trip (auto-pipelining). */
-  private runPublish(draft: MessageDraft, once?: { key: string; ttlS: number }): Promise<[string, number]> {
+  private async runPublish(draft: MessageDraft, once?: { key: string; ttlS: number }): Promise<[string, number]> {
     const { commands, historySize, historyTtlS } = this.options;
     const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
     const keys = [this.keys.history(draft.channel)];
     if (once) keys.push(this.keys.idempotency(draft.channel, once.key));
     const onceTtl = once ? Math.max(1, Math.ceil(once.ttlS)) : 0;
-    const args = [historySize, historyTtlS, this.keys.channel(draft.channel), onceTtl, JSON.stringify(payload)];
-    return PUBLISH.run(commands, keys, args) as Promise<[string, number]>;
+    const shard = this.keys.channel(draft.channel);
+    const args = [historySize, historyTtlS, shard, onceTtl, JSON.stringify(payload)];
+    const { replicas, waitTimeoutMs } = this.options;
+    // No replica connected (a single Redis, or a master just promoted): accept on the master alone.
+    if (!replicas || waitTimeoutMs <= 0 || !replicas.hasReplica(shard)) {
+      return PUBLISH.run(commands, keys, args) as Promise<[string, number]>;
+    }
+    const [reply, acked] = await PUBLISH.runThenWait(commands, keys, args, waitTimeoutMs);
+    if (acked < 1) throw new Error(`no replica acknowledged the broadcast within ${waitTimeoutMs} ms`);
+    return reply as [string, number];
   }
 
   async signal(message: ChannelMessage): Promise<void> {

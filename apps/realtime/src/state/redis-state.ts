@@ -1,6 +1,7 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Config } from "../config/schema";
 import { assertRedisVersion, createRedisConnections, whenReady } from "../cluster/redis-connections";
+import { ReplicaWatch } from "../cluster/replica-watch";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
 import { RedisRateLimiter } from "./redis-rate-limiter";
@@ -23,6 +24,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
   const adapterSubscriber = createRedisConnections(target, `realtime:${config.nodeId}:adapter`);
   const { commands, subscriber } = state;
 
+  const replicas = new ReplicaWatch(commands);
   const broadcaster = new RedisBroadcaster({
     commands,
     subscriber,
@@ -31,6 +33,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
     historyTtlS: config.historyTtlS,
     nodeId: config.nodeId,
     lingerMs: config.subscriptionLingerMs,
+    replicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
   });
   const presence = new RedisPresenceStore({
     redis: commands,
@@ -44,6 +48,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
   try {
     await Promise.all([whenReady(commands, READY_TIMEOUT_MS), whenReady(subscriber, READY_TIMEOUT_MS)]);
     await assertRedisVersion(commands);
+    await replicas.start();
     await broadcaster.start();
   } catch (error) {
     await Promise.all([state.close(), adapterSubscriber.close()]);
@@ -61,10 +66,13 @@ export async function createRedisState(config: Config, options: RedisStateOption
     health: {
       mode: "redis",
       state: () => (commands.status === "ready" && broadcaster.isFlowing() ? "ok" : "down"),
+      durability: () => replicas.durability(),
+      mastersWithoutReplica: () => replicas.mastersWithoutReplica(),
     },
     adapter: createAdapter(commands, adapterSubscriber.subscriber, { key: `${prefix}sio`, requestsTimeout: 2000 }),
     async close() {
       broadcaster.stop();
+      replicas.stop();
       await presence.stop();
       await Promise.all([state.close(), adapterSubscriber.close()]);
     },

@@ -15,6 +15,8 @@ export interface TestRedisCluster {
   pidOf(port: number): number | undefined;
   /** Ports of the nodes that are masters right now. */
   masters(): Promise<number[]>;
+  /** Ports of the nodes that are replicas right now. */
+  replicas(): Promise<number[]>;
   /** Kills one node like kill -9. */
   kill(port: number): Promise<void>;
   stop(): Promise<void>;
@@ -90,6 +92,11 @@ export async function startRedisCluster(masters = 3, nodeTimeoutMs = 2000): Prom
       const alive = ports.filter((port) => children.has(port));
       const roles = await Promise.all(alive.map((port) => cli(port, "ROLE").catch(() => "")));
       return alive.filter((_, index) => roles[index].startsWith("master"));
+    },
+    async replicas() {
+      const alive = ports.filter((port) => children.has(port));
+      const roles = await Promise.all(alive.map((port) => cli(port, "ROLE").catch(() => "")));
+      return alive.filter((_, index) => roles[index].startsWith("slave"));
     },
     kill,
     stop,

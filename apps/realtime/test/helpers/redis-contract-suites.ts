@@ -41,6 +41,7 @@ export function redisContractSuites(name: string, connect: () => RedisClient): v
       historyTtlS: 600,
       nodeId: "n1",
       lingerMs: 0,
+      waitTimeoutMs: 0,
     });
     await broadcaster.start();
     broadcasters.push(broadcaster);
