@@ -6,6 +6,7 @@
  *   <p>{<channel>}:h          STREAM   the channel's history; stream ids are its offsets
  *   <p>{<channel>}:i:<key>    STRING   offset of the channel's publish under an idempotency key
  *   <p>{<channel>}            shard channel of the channel's events (SPUBLISH / SSUBSCRIBE)
+ *   <p>done:<key>             STRING   a broadcast to many channels under <key> was completed (first wins)
  *   <p>{pb<n>}:...            presence bucket n (users are spread over PRESENCE_BUCKETS buckets)
  *   <p>p:hb                   ZSET     node → last heartbeat
  *   <p>rl:<key>:<window>      STRING   rate-limit counter of one key in one second
@@ -27,6 +28,11 @@ export class KeySpace {
 
   idempotency(channel: string, key: string): string {
     return `${this.channel(channel)}:i:${key}`;
+  }
+
+  /** Set by the attempt that completed every channel of a broadcast to many channels under `key`. */
+  completed(key: string): string {
+    return `${this.prefix}done:${key}`;
   }
 
   /** The presence bucket of a user: all of a user's keys and the bucket's indexes share its tag. */

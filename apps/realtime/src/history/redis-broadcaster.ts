@@ -169,13 +169,18 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
     const once = { key, ttlS };
     const replies = await settleAll(drafts.map((draft) => this.runPublish(draft, once)));
     const metas = drafts.map((draft, index) => metaOf(key, draft.channel, replies[index][0]));
-    if (replies.every(([, done]) => done === 1)) {
-      return {
-        duplicate: true,
-        previous: { id: key, channels: metas.map(({ channel, offset }) => ({ channel, offset })) },
-      };
-    }
+    const previous = { id: key, channels: metas.map(({ channel, offset }) => ({ channel, offset })) };
+    if (replies.every(([, done]) => done === 1)) return { duplicate: true, previous };
+    // Concurrent repeats over many channels can each publish some of them (each channel once):
+    // the first to finish every channel is the accepted one, the others are answered as repeats.
+    if (drafts.length > 1 && !(await this.firstToComplete(key, ttlS))) return { duplicate: true, previous };
     return { duplicate: false, metas };
+  }
+
+  /** Marks the key's broadcast complete (SET NX): true for the one attempt that does it first. */
+  private async firstToComplete(key: string, ttlS: number): Promise<boolean> {
+    const marker = this.keys.completed(key);
+    return (await this.options.commands.set(marker, "1", "EX", Math.max(1, Math.ceil(ttlS)), "NX")) === "OK";
   }
 
   /** The script of one channel; calls made in one tick share one round trip (auto-pipelining). */
