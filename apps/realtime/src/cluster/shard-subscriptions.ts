@@ -118,10 +118,7 @@ export class ShardSubscriptions {
 
   /** True while every shard's canary comes back. */
   isFlowing(): boolean {
-    const now = Date.now();
-    return [...this.shards.values()].every(
-      (shard) => shard.lostAt === undefined && now - shard.lastCanary < CANARY_STALE_MS,
-    );
+    return !this.markStale();
   }
 
   onGap(listener: GapListener): void {
@@ -133,19 +130,35 @@ export class ShardSubscriptions {
     return this.held.size;
   }
 
+  /**
+   * While a shard is lost, its live messages are dropped: they are in the history, and the gap
+   * replay that starts when the shard's canary is back sends them in order. Delivering them now would
+   * move the node's last delivered offset past what it missed, and the replay would start after it.
+   */
   private receive(channel: string, text: string): void {
     const shard = this.shards.get(channel);
-    if (shard) this.onCanary(shard);
-    else this.options.onMessage(text);
+    if (shard) return this.onCanary(shard);
+    if (this.markStale() && this.shardOfName(channel)?.lostAt !== undefined) return;
+    this.options.onMessage(text);
+  }
+
+  /**
+   * A canary that is late means the shard stalled even if the connection never dropped: marks such
+   * shards lost (here, not only on the timer, so that /health and delivery agree at every moment).
+   * Returns whether any shard is lost.
+   */
+  private markStale(now = Date.now()): boolean {
+    let lost = false;
+    for (const shard of this.shards.values()) {
+      if (shard.lostAt === undefined && now - shard.lastCanary > CANARY_STALE_MS) shard.lostAt = shard.lastCanary;
+      lost ||= shard.lostAt !== undefined;
+    }
+    return lost;
   }
 
   private tick(): void {
-    const now = Date.now();
-    for (const shard of this.shards.values()) {
-      // A canary that is late means the shard stalled even if the connection never dropped.
-      if (shard.lostAt === undefined && now - shard.lastCanary > CANARY_STALE_MS) shard.lostAt = shard.lastCanary;
-      this.options.commands.spublish(shard.canary, "~").catch(() => undefined);
-    }
+    this.markStale();
+    for (const shard of this.shards.values()) this.options.commands.spublish(shard.canary, "~").catch(() => undefined);
   }
 
   private onCanary(shard: Shard): void {
@@ -190,7 +203,12 @@ export class ShardSubscriptions {
   }
 
   private shardOf(channel: string): Shard | undefined {
-    const master = this.masterOf(this.options.keys.channel(channel));
+    return this.shardOfName(this.options.keys.channel(channel));
+  }
+
+  /** The shard of a shard channel's name. */
+  private shardOfName(name: string): Shard | undefined {
+    const master = this.masterOf(name);
     return [...this.shards.values()].find((shard) => this.masterOf(shard.canary) === master);
   }
 }
