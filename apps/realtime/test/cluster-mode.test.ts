@@ -138,7 +138,7 @@ describe("cluster mode (Redis)", () => {
     });
     const probe = new Redis(redis.url);
     const subscribers = async () => ((await probe.call("PUBSUB", "SHARDNUMSUB", shard)) as [string, number])[1];
-    const monitor = await probe.duplicate().monitor();
+    const monitor = await probe.monitor();
     const churn: string[] = [];
     monitor.on("monitor", (_time: string, args: string[]) => {
       if (/^s(un)?subscribe$/i.test(args[0]) && args.includes(shard)) churn.push(args[0].toLowerCase());
