@@ -168,6 +168,7 @@ describe("cluster mode (Redis)", () => {
       expect(churn).toEqual(["ssubscribe", "ssubscribe"]); // A's first member, then B's: nothing since
       await request(onB, "unsubscribe", { thread_id: 21 });
       await until(async () => (await subscribers()) === 1, 3000, "B to unsubscribe after the linger");
+      await until(() => churn.length === 3, 3000, "MONITOR to report it");
       expect(churn).toEqual(["ssubscribe", "ssubscribe", "sunsubscribe"]);
     } finally {
       monitor.disconnect();
