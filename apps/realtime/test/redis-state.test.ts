@@ -8,6 +8,7 @@ import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
 import { channelMembersContract } from "./contracts/channel-members.contract";
 import { flush } from "./contracts/idempotent-publish.contract";
 import { until } from "./helpers/node";
+import { ManualTime } from "./helpers/manual-time";
 import { RedisChannelMembers } from "../src/presence/redis-channel-members";
 
 /** The same contract suites as the memory implementations, against a real Redis. */
