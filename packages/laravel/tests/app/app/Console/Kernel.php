@@ -9,6 +9,7 @@ class Kernel extends ConsoleKernel
     /** Listed, not discovered: scanning app/Console/Commands needs Composer's class map. */
     protected $commands = [
         Commands\RealtimeCalls::class,
+        Commands\RealtimeShip::class,
         Commands\RealtimeToken::class,
     ];
 }
