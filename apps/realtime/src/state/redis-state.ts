@@ -2,8 +2,7 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import { RedisScript } from "../cluster/redis-script";
 import type { Config } from "../config/schema";
 import type { Clock, Scheduler } from "../core/ports";
-import { assertRedisVersion, createRedisConnections, whenReady } from "../cluster/redis-connections";
-import { ReplicaWatch } from "../cluster/replica-watch";
+import { createRedisConnections, whenReady } from "../cluster/redis-connections";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
 import { RedisChannelMembers } from "../presence/redis-channel-members";
@@ -33,7 +32,6 @@ export async function createRedisState(config: Config, options: RedisStateOption
   // Laravel's broadcasts come on a subscriber of their own (PSUBSCRIBE), apart from the bus.
   const laravel = config.echoCompat ? createRedisConnections(target, `realtime:${config.nodeId}:laravel`) : undefined;
 
-  const replicas = new ReplicaWatch(commands, options.scheduler);
   const broadcaster = new RedisBroadcaster({
     commands,
     subscriber,
@@ -43,9 +41,6 @@ export async function createRedisState(config: Config, options: RedisStateOption
     nodeId: config.nodeId,
     clock: options.clock,
     scheduler: options.scheduler,
-    lingerMs: config.subscriptionLingerMs,
-    replicas,
-    waitTimeoutMs: config.redisWaitTimeoutMs,
   });
   const presence = new RedisPresenceStore({
     redis: commands,
@@ -84,8 +79,6 @@ export async function createRedisState(config: Config, options: RedisStateOption
 
   try {
     await Promise.all([whenReady(commands, READY_TIMEOUT_MS), whenReady(subscriber, READY_TIMEOUT_MS)]);
-    await assertRedisVersion(commands);
-    await replicas.start();
     await broadcaster.start();
     await RedisScript.loadAll(commands);
   } catch (error) {
@@ -99,7 +92,6 @@ export async function createRedisState(config: Config, options: RedisStateOption
   return {
     broadcaster,
     history: broadcaster,
-    interest: broadcaster,
     presence,
     channelMembers,
     ...(laravelInbox ? { laravelInbox } : {}),
@@ -107,13 +99,10 @@ export async function createRedisState(config: Config, options: RedisStateOption
     health: {
       mode: "redis",
       state: () => (commands.status === "ready" && broadcaster.isFlowing() ? "ok" : "down"),
-      durability: () => replicas.durability(),
-      mastersWithoutReplica: () => replicas.mastersWithoutReplica(),
     },
     adapter: createAdapter(commands, adapterSubscriber.subscriber, { key: `${prefix}sio`, requestsTimeout: 2000 }),
     async close() {
       broadcaster.stop();
-      replicas.stop();
       await laravelInbox?.stop();
       await Promise.all([presence.stop(), channelMembers.stop()]);
       await closeConnections();
