@@ -1,7 +1,7 @@
 import type { EchoMember } from "@mechamap/protocol";
 import { systemClock, systemScheduler } from "../core/ports";
-import type { Cancel, ChannelMemberLeft, ChannelMembers, Clock, Scheduler } from "../core/ports";
-import type { RedisClient } from "../cluster/redis-connections";
+import type { Cancel, ChannelMemberLeft, ChannelMembers } from "../core/ports";
+import type { RedisPresenceOptions } from "./redis-presence-store";
 import { RedisScript } from "../cluster/redis-script";
 
 /*
@@ -70,16 +70,8 @@ redis.call('ZADD', ARGV[1] .. 'ep:hb', ARGV[3], ARGV[2])
 return redis.call('SCARD', ARGV[1] .. 'ep:n:' .. ARGV[2])
 `);
 
-export interface RedisChannelMembersOptions {
-  redis: RedisClient;
-  prefix: string;
-  nodeId: string;
-  nodeTtlMs: number;
-  graceMs: number;
-  onError: (error: unknown) => void;
-  clock?: Clock;
-  scheduler?: Scheduler;
-}
+/** The same knobs as user presence: one heartbeat period, one grace, one clock. */
+export type RedisChannelMembersOptions = RedisPresenceOptions;
 
 /** Cluster-wide presence-channel members in Redis, with heartbeats so a dead node's memberships are reaped. */
 export class RedisChannelMembers implements ChannelMembers {

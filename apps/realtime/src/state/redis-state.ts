@@ -42,7 +42,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
     clock: options.clock,
     scheduler: options.scheduler,
   });
-  const presence = new RedisPresenceStore({
+  // User presence and Echo's presence channels share their heartbeat period, grace and clock.
+  const presenceOptions = {
     redis: commands,
     prefix,
     nodeId: config.nodeId,
@@ -51,18 +52,9 @@ export async function createRedisState(config: Config, options: RedisStateOption
     onError: options.onError,
     clock: options.clock,
     scheduler: options.scheduler,
-  });
-
-  const channelMembers = new RedisChannelMembers({
-    redis: commands,
-    prefix,
-    nodeId: config.nodeId,
-    nodeTtlMs: config.nodeTtlMs,
-    graceMs: config.presenceGraceMs,
-    onError: options.onError,
-    clock: options.clock,
-    scheduler: options.scheduler,
-  });
+  };
+  const presence = new RedisPresenceStore(presenceOptions);
+  const channelMembers = new RedisChannelMembers(presenceOptions);
   const laravelInbox =
     laravel &&
     new RedisLaravelInbox({
