@@ -15,6 +15,7 @@ import {
   BroadcastAuthorizer,
   Clock,
   ChannelAuthorizer,
+  ChannelInterest,
   PresenceNotifier,
   Scheduler,
 } from "./core/ports";
@@ -169,12 +170,19 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     }),
   });
   state.broadcaster.onMessage(context.delivery.deliver);
-  state.broadcaster.onGap((sinceMs) => {
-    logger.warn("bus was down: replaying what this node's sockets missed", { since: new Date(sinceMs).toISOString() });
-    context.delivery.catchUp(sinceMs).catch((error: unknown) => logger.error("gap replay failed", errorDetail(error)));
+  state.broadcaster.onGap((sinceMs, channels) => {
+    logger.warn("bus was down: replaying what this node's sockets missed", {
+      since: new Date(sinceMs).toISOString(),
+      channels: channels?.length ?? "all",
+    });
+    context.delivery
+      .catchUp(sinceMs, channels)
+      .catch((error: unknown) => logger.error("gap replay failed", errorDetail(error)));
   });
+  followRooms(io, state.interest);
   metrics.countOnlineUsers = async () => (await state.presence.listOnline(1, null)).count;
   metrics.isBackendUp = () => state.health.state() === "ok";
+  metrics.countMastersWithoutReplica = () => state.health.mastersWithoutReplica?.() ?? 0;
 
   const report = (): HealthReport => {
     const backend = state.health.state();
@@ -184,6 +192,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       uptime_s: Math.floor((clock.now() - startedAt) / 1000),
       connections: io.of("/").sockets.size,
       redis: state.health.mode === "embedded" ? "embedded" : backend,
+      ...(state.health.durability ? { durability: state.health.durability() } : {}),
       version: VERSION,
     };
   };
@@ -284,6 +293,20 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       await state.close();
     },
   };
+}
+
+/**
+ * Tells the bus which channels have a member here: Socket.IO's adapter creates a room with its first
+ * member and deletes it with its last. A socket's own room (its id) is no channel.
+ */
+function followRooms(io: RealtimeServer, interest: ChannelInterest): void {
+  const nsp = io.of("/");
+  nsp.adapter.on("create-room", (room: string) => {
+    if (!nsp.sockets.has(room)) interest.hold(room);
+  });
+  nsp.adapter.on("delete-room", (room: string) => {
+    if (!nsp.sockets.has(room)) interest.release(room);
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { compareOffsets } from "../src/core/offsets";
-import type Redis from "ioredis";
+import Redis from "ioredis";
 import { createRedisState } from "../src/state/redis-state";
 import type { SharedState } from "../src/state/shared-state";
 import { connected, flushEvents, json, record, request, startNode, tokenFor, until, TestNode } from "./helpers/node";
@@ -129,6 +129,91 @@ describe("cluster mode (Redis)", () => {
     expect(onA.connected).toBe(true);
   });
 
+  it("sends a channel's events only to nodes holding a member, and lingers before unsubscribing", async () => {
+    const prefix = uniquePrefix();
+    const states: SharedState[] = [];
+    const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, SUBSCRIPTION_LINGER_MS: "400" };
+    // The nodes' linger runs on this clock: the test moves it past the linger, no sleeping.
+    const time = new ManualTime();
+    const start = (id: string) =>
+      startNode(
+        { ...env, NODE_ID: id },
+        async (config) => {
+          const state = await createRedisState(config, { onError: () => undefined, clock: time, scheduler: time });
+          states.push(state);
+          return state;
+        },
+        time,
+      );
+    const [a, b] = [await start("a"), await start("b")];
+    const shard = `${prefix}{thread.21}`;
+    const all = `${prefix}{all}`;
+    const readBy = states.map((state) => {
+      const subscriber = (state.broadcaster as unknown as { options: { subscriber: Redis } }).options.subscriber;
+      const read: string[] = [];
+      subscriber.on("smessage", (channel: string, text: string) => void (channel === shard && read.push(text)));
+      return read;
+    });
+    const bSubscriber = (states[1].broadcaster as unknown as { options: { subscriber: Redis } }).options.subscriber;
+    const allOnB: string[] = [];
+    bSubscriber.on("smessage", (channel: string, text: string) => void (channel === all && allOnB.push(text)));
+    const probe = new Redis(redis.url);
+    const marker = new Redis(redis.url);
+    const subscribers = async () => ((await probe.call("PUBSUB", "SHARDNUMSUB", shard)) as [string, number])[1];
+    const monitor = await probe.monitor();
+    const churn: string[] = [];
+    const seenByMonitor: string[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      seenByMonitor.push(...args);
+      if (/^s(un)?subscribe$/i.test(args[0]) && args.includes(shard)) churn.push(args[0].toLowerCase());
+    });
+    /** MONITOR lists commands in the order Redis ran them: once it lists a marker, it listed all before. */
+    const monitorCaughtUp = async (): Promise<void> => {
+      const id = `marker-${Math.random()}`;
+      await marker.echo(id);
+      await until(() => seenByMonitor.includes(id), 5000, "MONITOR to list the marker");
+    };
+    try {
+      const onA = await connected(a.url, { auth: { token: tokenFor(1) } });
+      await request(onA, "subscribe", { thread_id: 21 });
+      const post = (i: number) =>
+        b.api("/api/broadcast", { body: { event: "e", to: "thread", thread_id: 21, data: { i } } });
+      for (let i = 0; i < 5; i++) expect((await post(i)).status).toBe(200);
+      await until(() => readBy[0].length === 5);
+      expect(await subscribers()).toBe(1);
+      // B reads `all`: once a later broadcast to `all` reached it, any of the thread's would have too.
+      expect((await b.api("/api/broadcast", { body: { event: "e", to: "all", data: {} } })).status).toBe(200);
+      await until(() => allOnB.length === 1, 5000, "B to read the broadcast to all");
+      expect(readBy[1]).toEqual([]); // B holds no member: it read none of the channel's events
+
+      const onB = await connected(b.url, { auth: { token: tokenFor(2) } });
+      await request(onB, "subscribe", { thread_id: 21 });
+      const got = record(onB);
+      await post(5);
+      await until(() => got.length === 1 && readBy[1].length === 1);
+      expect(await subscribers()).toBe(2);
+
+      // A page reload: leave and come back within the linger, no unsubscribe and no subscribe.
+      await request(onB, "unsubscribe", { thread_id: 21 });
+      await request(onB, "subscribe", { thread_id: 21 });
+      await time.advance(600);
+      await monitorCaughtUp();
+      expect(churn).toEqual(["ssubscribe", "ssubscribe"]); // A's first member, then B's: nothing since
+      await request(onB, "unsubscribe", { thread_id: 21 });
+      await time.advance(399);
+      await monitorCaughtUp();
+      expect(await subscribers()).toBe(2); // still lingering
+      await time.advance(1);
+      await until(async () => (await subscribers()) === 1, 3000, "B to unsubscribe after the linger");
+      await until(() => churn.length === 3, 3000, "MONITOR to report it");
+      expect(churn).toEqual(["ssubscribe", "ssubscribe", "sunsubscribe"]);
+    } finally {
+      monitor.disconnect();
+      probe.disconnect();
+      marker.disconnect();
+    }
+  });
+
   it("replays to its sockets what a node missed while its bus subscription was down", async () => {
     const prefix = uniquePrefix();
     const states: SharedState[] = [];
@@ -148,15 +233,18 @@ describe("cluster mode (Redis)", () => {
 
     await post(0);
     await until(() => got.length === 1);
-    // B's subscriber stops hearing the bus while its connection stays up (the failure the canary exists for).
+    // B's subscriber stops hearing its shard while its connection stays up (the failure the canary exists for).
     const subscriber = (states[1].broadcaster as unknown as { options: { subscriber: Redis } }).options.subscriber;
-    await subscriber.unsubscribe(`${prefix}bus`);
+    const shardChannels = [`${prefix}{thread.9}`, `${prefix}{user.1}`, `${prefix}{all}`, `${prefix}{~canary.b.0}`];
+    await subscriber.sunsubscribe(...shardChannels);
     for (let i = 1; i <= 10; i++) expect((await post(i)).status).toBe(200);
-    await until(async () => (await fetch(`${b.url}/health`)).status === 503, 5000, "B to notice the silent bus");
+    await until(async () => (await fetch(`${b.url}/health`)).status === 503, 5000, "B to notice the silent shard");
     expect(got).toHaveLength(1); // two seconds of silence later: nothing came through the dead subscription
-    await subscriber.subscribe(`${prefix}bus`);
-    await until(() => got.length === 11, 5000, "the gap replay");
-    for (let i = 11; i <= 13; i++) await post(i);
+    await subscriber.ssubscribe(...shardChannels);
+    // Live again before the canary says so: this one must not jump ahead of the replay of 1-10.
+    await post(11);
+    await until(() => got.length === 12, 5000, "the gap replay");
+    for (let i = 12; i <= 13; i++) await post(i);
     await until(() => got.length === 14);
     await flushEvents(a, { to: "thread", thread_id: 9 }, got);
     expect(got.map((e) => e.data.i)).toEqual(Array.from({ length: 14 }, (_, i) => i));

@@ -27,6 +27,18 @@ describe("configuration", () => {
     expect(config.laravelApiKey).toBe(generated.apiKey);
   });
 
+  it("refuses REDIS_URL and REDIS_CLUSTER_NODES together, and a brace in REDIS_KEY_PREFIX", () => {
+    const { problems } = loadConfig({
+      REDIS_URL: "redis://127.0.0.1:6379",
+      REDIS_CLUSTER_NODES: "127.0.0.1:7000",
+      REDIS_KEY_PREFIX: "{rt}:",
+    });
+    expect(problems).toEqual([
+      "REDIS_URL and REDIS_CLUSTER_NODES are both set: choose one",
+      "REDIS_KEY_PREFIX must not contain { or }: Redis Cluster would hash every key by it",
+    ]);
+  });
+
   it("lists one clear line per bad variable", () => {
     const { problems } = loadConfig({
       PORT: "70000",

@@ -11,6 +11,7 @@ and stops everything on Ctrl-C / SIGTERM.
   --port P                  nginx port on 127.0.0.1, 0 = a free one (default 8080)
   --no-redis                no Redis: embedded nodes, each with its own state (tests of the runner)
   --redis-url URL           use this Redis instead of starting one (default: REDIS_URL, else own)
+  --redis-cluster           start an own Redis Cluster (3 masters + 3 replicas) instead of one Redis
   --stickiness hash|round-robin   nginx balancing (default hash; round-robin breaks long-polling)
   --key-prefix P            REDIS_KEY_PREFIX (default rt:<random>:)
   --log-level info|debug    node log level (default info)
@@ -32,6 +33,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       port: { type: "string", default: "8080" },
       "no-redis": { type: "boolean", default: false },
       "redis-url": { type: "string" },
+      "redis-cluster": { type: "boolean", default: false },
       stickiness: { type: "string", default: "hash" },
       "key-prefix": { type: "string" },
       "log-level": { type: "string", default: "info" },
@@ -39,7 +41,10 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     },
   });
   if (values.help) return { help: true };
-  if (values["no-redis"] && values["redis-url"]) throw new Error("--no-redis and --redis-url exclude each other");
+  const redisChoices = [values["no-redis"], values["redis-url"] !== undefined, values["redis-cluster"]];
+  if (redisChoices.filter(Boolean).length > 1) {
+    throw new Error("--no-redis, --redis-url and --redis-cluster exclude each other");
+  }
   return {
     help: false,
     options: {
@@ -47,6 +52,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       port: wholeNumber("--port", values.port),
       redis: !values["no-redis"],
       redisUrl: values["redis-url"],
+      redisCluster: values["redis-cluster"],
       stickiness: oneOf("--stickiness", values.stickiness, ["hash", "round-robin"] as const),
       keyPrefix: values["key-prefix"],
       logLevel: oneOf("--log-level", values["log-level"], ["info", "debug"] as const),

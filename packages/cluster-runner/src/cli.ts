@@ -52,7 +52,7 @@ async function main(): Promise<number> {
     process.stdout.write(`READY ${JSON.stringify(cluster.ready())}\n`);
     process.stderr.write(
       `cluster: ${cluster.url} — ${cluster.nodes.length} nodes, ` +
-        `${cluster.redis ? `Redis ${cluster.redis.url}` : "no Redis (embedded)"}; logs in ${cluster.logsDir}; Ctrl-C stops it\n`,
+        `${describeRedis(cluster)}; logs in ${cluster.logsDir}; Ctrl-C stops it\n`,
     );
   }
 
@@ -69,3 +69,8 @@ main().then(
     process.exit(1);
   },
 );
+
+function describeRedis(cluster: Cluster): string {
+  if (cluster.redisCluster) return `Redis Cluster ${cluster.redisCluster.map((node) => node.address).join(",")}`;
+  return cluster.redis ? `Redis ${cluster.redis.url}` : "no Redis (embedded)";
+}

@@ -12,6 +12,11 @@ export interface ClusterOptions {
   redis?: boolean;
   /** An existing Redis to use instead of starting one. */
   redisUrl?: string;
+  /**
+   * Start an own Redis Cluster (3 masters + 3 replicas) instead of one redis-server; nodes get
+   * REDIS_CLUSTER_NODES alone. Default false.
+   */
+  redisCluster?: boolean;
   /** Default `hash` (sticky by client address). `round-robin` is a negative control only. */
   stickiness?: "hash" | "round-robin";
   /** Base environment of the nodes. Default process.env. */
@@ -52,6 +57,8 @@ export interface ReadyInfo {
   url: string;
   nodes: { id: string; port: number; pid: number; url: string }[];
   redis: { url: string; pid: number | null } | null;
+  /** With `redisCluster`: every Redis Cluster node (masters and replicas); else null. */
+  redis_cluster: { address: string; port: number; pid: number }[] | null;
   nginx_pid: number;
   nginx_port: number;
   jwt_secret: string;
@@ -66,6 +73,8 @@ export interface Cluster {
   readonly nodes: readonly ClusterNode[];
   /** null when `redis: false`; pid null for a Redis the runner did not start. */
   readonly redis: { url: string; pid: number | null } | null;
+  /** With `redisCluster`: its nodes (a test kills a master with process.kill(pid, "SIGKILL")); else null. */
+  readonly redisCluster: { address: string; port: number; pid: number }[] | null;
   readonly nginx: { port: number; pid: number };
   readonly jwtSecret: string;
   readonly apiKey: string;

@@ -5,6 +5,7 @@ import type { ExitStatus, ManagedProcess } from "./managed-process";
 import { startLocalNginx } from "./nginx-server";
 import { nodeEnvironment, shutdownTimeoutMs } from "./node-env";
 import { startRealtimeNode } from "./realtime-node";
+import { startRedisCluster } from "./redis-cluster-servers";
 import { startRedisServer } from "./redis-server";
 import type { ClusterSettings } from "./settings";
 
@@ -28,7 +29,9 @@ export class LocalCluster implements Cluster {
   readonly jwtSecret: string;
   readonly apiKey: string;
   redis: Cluster["redis"] = null;
+  redisCluster: Cluster["redisCluster"] = null;
   private redisProcess: ManagedProcess | null = null;
+  private redisClusterProcesses: ManagedProcess[] = [];
   private nginxProcess: ManagedProcess | null = null;
   private nginxPort = 0;
   private readonly slots: NodeSlot[];
@@ -83,6 +86,18 @@ export class LocalCluster implements Cluster {
       });
       this.redisProcess = this.watch("redis", own.process);
       this.redis = { url: own.url, pid: own.process.pid };
+    } else if (redis.kind === "own-cluster") {
+      const own = await startRedisCluster({
+        dir: this.runDir,
+        logsDir: this.logsDir,
+        timeoutMs: this.settings.startTimeoutMs,
+      });
+      this.redisClusterProcesses = own.processes.map((child) => this.watch("redis", child));
+      this.redisCluster = own.ports.map((port, index) => ({
+        address: own.nodes[index],
+        port,
+        pid: own.processes.find((child) => child.name === `redis-${port}`)?.pid ?? 0,
+      }));
     } else if (redis.kind === "url") {
       this.redis = { url: redis.url, pid: null };
     }
@@ -125,6 +140,7 @@ export class LocalCluster implements Cluster {
         id: slot.id,
         port: slot.port,
         redisUrl: this.redis?.url ?? null,
+        redisClusterNodes: this.redisCluster?.map((node) => node.address) ?? [],
         keyPrefix: this.keyPrefix,
         jwtSecret: this.jwtSecret,
         apiKey: this.apiKey,
@@ -159,6 +175,7 @@ export class LocalCluster implements Cluster {
       url: this.url,
       nodes: this.nodes.map(({ id, port, pid, url }) => ({ id, port, pid, url })),
       redis: this.redis,
+      redis_cluster: this.redisCluster,
       nginx_pid: this.nginx.pid,
       nginx_port: this.nginxPort,
       jwt_secret: this.jwtSecret,
@@ -175,6 +192,7 @@ export class LocalCluster implements Cluster {
     await Promise.all(this.slots.map((slot) => slot.process && this.signal(slot.process, "SIGTERM", this.drainMs())));
     if (this.nginxProcess) await this.signal(this.nginxProcess, "SIGTERM", GRACE_MS.nginx);
     if (this.redisProcess) await this.signal(this.redisProcess, "SIGTERM", GRACE_MS.redis);
+    await Promise.all(this.redisClusterProcesses.map((child) => this.signal(child, "SIGTERM", GRACE_MS.redis)));
     if (!this.settings.keepLogs) await rm(this.runDir, { recursive: true, force: true });
   }
 

@@ -4,8 +4,10 @@ export interface NodeEnvInput {
   id: string;
   /** 0: the node picks a free port and logs it. */
   port: number;
-  /** null: embedded mode. */
+  /** null (and no cluster nodes): embedded mode. */
   redisUrl: string | null;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); empty: none. */
+  redisClusterNodes?: string[];
   keyPrefix: string;
   jwtSecret: string;
   apiKey: string;
@@ -23,6 +25,7 @@ export function nodeEnvironment(input: NodeEnvInput): Record<string, string> {
   delete env.REDIS_URL;
   delete env.REDIS_CLUSTER_NODES;
   if (input.redisUrl) env.REDIS_URL = input.redisUrl;
+  if (input.redisClusterNodes?.length) env.REDIS_CLUSTER_NODES = input.redisClusterNodes.join(",");
   return {
     ...env,
     NODE_ENV: env.NODE_ENV || "development",

@@ -7,7 +7,7 @@ export interface ClusterSettings {
   nodeCount: number;
   port: number;
   /** own: start a redis-server; url: use that one; none: embedded nodes. */
-  redis: { kind: "own" } | { kind: "url"; url: string } | { kind: "none" };
+  redis: { kind: "own" } | { kind: "own-cluster" } | { kind: "url"; url: string } | { kind: "none" };
   stickiness: "hash" | "round-robin";
   baseEnv: Record<string, string | undefined>;
   jwtSecret: string;
@@ -31,7 +31,14 @@ export function resolveSettings(options: ClusterOptions): ClusterSettings {
   return {
     nodeCount,
     port,
-    redis: options.redis === false ? { kind: "none" } : redisUrl ? { kind: "url", url: redisUrl } : { kind: "own" },
+    redis:
+      options.redis === false
+        ? { kind: "none" }
+        : options.redisCluster
+          ? { kind: "own-cluster" }
+          : redisUrl
+            ? { kind: "url", url: redisUrl }
+            : { kind: "own" },
     stickiness: options.stickiness ?? "hash",
     baseEnv,
     // Generated secrets are the same for every node, or a token from one would fail on another.

@@ -18,6 +18,12 @@ describe("parseCliArgs", () => {
     });
   });
 
+  it("reads --redis-cluster, which excludes the other Redis choices", () => {
+    expect(parseCliArgs(["--redis-cluster"], {})).toMatchObject({ options: { redis: true, redisCluster: true } });
+    expect(() => parseCliArgs(["--redis-cluster", "--no-redis"], {})).toThrow(/exclude/);
+    expect(() => parseCliArgs(["--redis-cluster", "--redis-url", "redis://x:1"], {})).toThrow(/exclude/);
+  });
+
   it("rejects bad values with the flag's name", () => {
     expect(() => parseCliArgs(["--nodes", "two"], {})).toThrow(/--nodes/);
     expect(() => parseCliArgs(["--stickiness", "random"], {})).toThrow(/--stickiness/);

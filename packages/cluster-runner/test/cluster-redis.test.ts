@@ -103,3 +103,43 @@ describe("real nodes on the runner's Redis", () => {
     }
   });
 });
+
+describe("real nodes on the runner's own Redis Cluster (--redis-cluster)", () => {
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 2, redisCluster: true });
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+
+  it("starts 3 masters + 3 replicas, gives the nodes REDIS_CLUSTER_NODES alone, and stops every redis-server", async () => {
+    expect(cluster.redis).toBeNull();
+    expect(cluster.redisCluster).toHaveLength(6);
+    for (const node of cluster.nodes) {
+      expect(JSON.parse((await get(`${node.url}/health`)).body)).toMatchObject({
+        status: "ok",
+        redis: "ok",
+        durability: "replicated",
+      });
+    }
+    const socket = await connectSocket(cluster.nodes[0].url, {
+      transports: ["websocket"],
+      auth: { token: tokenFor(cluster.jwtSecret, 42) },
+    });
+    try {
+      const received = new Promise((resolve) => socket.once("notification", resolve));
+      const sent = await httpRequest(`${cluster.nodes[1].url}/api/broadcast`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-WebSocket-API-Key": cluster.apiKey },
+        body: JSON.stringify({ event: "notification", to: "user", user_id: 42, data: { id: "sharded" } }),
+      });
+      expect(sent.status).toBe(200);
+      await expect(received).resolves.toEqual({ id: "sharded" });
+    } finally {
+      socket.close();
+    }
+    const pids = cluster.redisCluster!.map((node) => node.pid);
+    await cluster.stop();
+    for (const pid of pids) expect(gone(pid)).toBe(true);
+  });
+});

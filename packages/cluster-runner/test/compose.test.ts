@@ -82,6 +82,34 @@ describe("docker-compose.yml", () => {
   });
 });
 
+describe("docker-compose.redis-cluster.yml (the same cluster on a Redis Cluster)", () => {
+  const override = parse(read("docker-compose.redis-cluster.yml"), { merge: true }) as {
+    services: Record<string, Service & { command?: string[]; networks?: Record<string, { ipv4_address: string }> }>;
+  };
+  const redisNodes = Object.keys(override.services).filter((name) => /^redis-cluster-\d+$/.test(name));
+  const addresses = redisNodes.map((name) => `${override.services[name].networks!.default.ipv4_address}:6379`);
+
+  it("runs six cluster-enabled Redis 7 nodes joined into 3 masters + 3 replicas", () => {
+    expect(redisNodes).toHaveLength(6);
+    for (const name of redisNodes) {
+      expect(override.services[name].image).toMatch(/^redis:7/);
+      expect(override.services[name].command).toEqual(expect.arrayContaining(["--cluster-enabled", "yes"]));
+    }
+    const create = override.services["redis-cluster-init"].command!.join(" ");
+    expect(create).toContain("--cluster-replicas 1");
+    for (const address of addresses) expect(create).toContain(address);
+  });
+
+  it("gives every realtime node REDIS_CLUSTER_NODES alone, with variables the config schema knows", () => {
+    for (const name of realtimeNames) {
+      const env = override.services[name].environment ?? {};
+      expect(env).toEqual({ REDIS_URL: "", REDIS_CLUSTER_NODES: addresses.join(",") });
+      expect(Object.keys(env).filter((variable) => !knownVariables.has(variable))).toEqual([]);
+      expect(Object.keys(override.services[name].depends_on ?? {})).toEqual(["redis-cluster-init"]);
+    }
+  });
+});
+
 describe("apps/realtime/Dockerfile", () => {
   const dockerfile = read("apps/realtime/Dockerfile");
   const build = services["realtime-1"].build;

@@ -40,7 +40,15 @@ export function createRedisConnections(target: RedisTarget, name: string): Redis
         const [host, port] = node.split(":");
         return { host, port: Number(port) };
       });
-      return new Cluster(nodes, { redisOptions: options, enableOfflineQueue: options.enableOfflineQueue ?? true });
+      return new Cluster(nodes, {
+        redisOptions: options,
+        enableOfflineQueue: options.enableOfflineQueue ?? true,
+        enableAutoPipelining: options.enableAutoPipelining ?? false,
+        // One subscriber connection per master for SSUBSCRIBE (ioredis ≥ 5.9): a channel's events
+        // come from the master of its slot only (see docs/SCALING.md).
+        shardedSubscribers: true,
+        clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+      });
     }
     return new Redis(target.url ?? "redis://127.0.0.1:6379", options);
   };
@@ -57,6 +65,30 @@ export function createRedisConnections(target: RedisTarget, name: string): Redis
       subscriber.disconnect();
     },
   };
+}
+
+/** The oldest Redis this node runs on: sharded pub/sub (SPUBLISH / SSUBSCRIBE) came with 7.0. */
+export const MIN_REDIS_MAJOR = 7;
+
+/**
+ * Refuses to start on a Redis older than 7 (every master of a cluster is asked), with an error
+ * that says which server and which version, rather than failing on the first sharded command.
+ */
+export async function assertRedisVersion(client: RedisClient): Promise<void> {
+  const servers = client instanceof Cluster ? client.nodes("master") : [client];
+  await Promise.all(
+    servers.map(async (server) => {
+      await whenReady(server, 5000);
+      const info = await server.info("server");
+      const version = /redis_version:(\S+)/.exec(info)?.[1] ?? "unknown";
+      if (!(Number(version.split(".")[0]) >= MIN_REDIS_MAJOR)) {
+        const where = `${server.options.host ?? "?"}:${server.options.port ?? "?"}`;
+        throw new Error(
+          `Redis at ${where} is version ${version}; MechaMap Realtime needs Redis >= ${MIN_REDIS_MAJOR}.0`,
+        );
+      }
+    }),
+  );
 }
 
 /** Resolves once the client is ready (or rejects after `timeoutMs`), for a clean start. */

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseDotenv } from "dotenv";
+import { isKeyPrefix } from "../cluster/key-space";
 import { Config, SETTINGS, Setting } from "./schema";
 
 export type Environment = Record<string, string | undefined>;
@@ -81,6 +82,9 @@ function checkSecrets(config: Config, problems: string[]): LoadedConfig["generat
 function checkCombinations(config: Config, problems: string[]): void {
   if (config.redisUrl && config.redisClusterNodes.length > 0) {
     problems.push("REDIS_URL and REDIS_CLUSTER_NODES are both set: choose one");
+  }
+  if (!isKeyPrefix(config.redisKeyPrefix)) {
+    problems.push("REDIS_KEY_PREFIX must not contain { or }: Redis Cluster would hash every key by it");
   }
   if (config.channelAuth === "laravel" && !config.laravelApiUrl) {
     problems.push("LARAVEL_API_URL is required when CHANNEL_AUTH=laravel");

@@ -12,6 +12,8 @@ export interface Config {
   redisUrl: string | undefined;
   redisClusterNodes: string[];
   redisKeyPrefix: string;
+  subscriptionLingerMs: number;
+  redisWaitTimeoutMs: number;
   jwtSecret: string;
   jwtSecretPrevious: string | undefined;
   jwtIssuer: string[];
@@ -166,6 +168,20 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     doc: "prefix of every Redis key and channel",
     fallback: "rt:",
     parse: text,
+  },
+  subscriptionLingerMs: {
+    key: "subscriptionLingerMs",
+    env: "SUBSCRIPTION_LINGER_MS",
+    doc: "how long a node stays subscribed to a channel after its last member there left (page reloads)",
+    fallback: 5000,
+    parse: integer(0, 600_000),
+  },
+  redisWaitTimeoutMs: {
+    key: "redisWaitTimeoutMs",
+    env: "REDIS_WAIT_TIMEOUT_MS",
+    doc: "with replicas, a broadcast is answered once a replica holds it (WAIT), or 503 after this long; 0 turns the wait off",
+    fallback: 1000,
+    parse: integer(0, 60_000),
   },
   jwtSecret: {
     key: "jwtSecret",

@@ -48,8 +48,21 @@ export interface Broadcaster {
   /**
    * Registers what to do when this node may have missed messages published after `sinceMs`
    * (its bus subscription was down): they are in the history, to be replayed to its sockets.
+   * `channels` names the channels concerned (those of one shard); absent: every channel.
    */
-  onGap(listener: (sinceMs: number) => void): void;
+  onGap(listener: (sinceMs: number, channels?: string[]) => void): void;
+}
+
+/**
+ * Which channels this node needs the messages of: those it holds a member of. A bus that sends a
+ * channel's messages only to the nodes that asked (sharded pub/sub) subscribes on `hold` and
+ * unsubscribes some time after `release`; a bus that brings everything ignores both.
+ */
+export interface ChannelInterest {
+  /** The first local member of `channel` joined. */
+  hold(channel: string): void;
+  /** The last local member of `channel` left. */
+  release(channel: string): void;
 }
 
 export interface Replay {
@@ -143,10 +156,18 @@ export interface SocketDirectory {
   disconnectUser(userId: string): Promise<void>;
 }
 
-/** Whether this node can fan out right now. */
+/** Whether this node can fan out right now, and how durable an accepted broadcast is. */
 export interface BackendHealth {
   mode: "embedded" | "redis";
   state(): "ok" | "down";
+  /**
+   * `replicated`: a replica holds every accepted broadcast; `degraded`: a master that had replicas
+   * has none connected (it accepts alone, a crash of it can lose broadcasts); `single`: no replicas.
+   * Absent: `single`.
+   */
+  durability?(): "replicated" | "degraded" | "single";
+  /** Masters that had a replica and have none connected now (0 when not degraded). */
+  mastersWithoutReplica?(): number;
 }
 
 /** A user's membership of one presence channel (Echo), and what leaving it announces. */

@@ -1,11 +1,10 @@
 import type { EventMeta } from "@mechamap/protocol";
 import type {
   Broadcaster,
+  ChannelInterest,
   ChannelMessage,
-  Cancel,
   Clock,
   History,
-  IdempotentResult,
   MessageDraft,
   MessageSink,
   PublishOnceOutcome,
@@ -13,65 +12,67 @@ import type {
   Scheduler,
 } from "../core/ports";
 import { compareOffsets } from "../core/offsets";
-import { systemClock, systemScheduler } from "../core/ports";
 import type { RedisClient } from "../cluster/redis-connections";
+import { KeySpace } from "../cluster/key-space";
 import { RedisScript } from "../cluster/redis-script";
+import type { ReplicaWatch } from "../cluster/replica-watch";
+import { ShardSubscriptions } from "../cluster/shard-subscriptions";
 
 /**
- * Offset, history and fan-out in one atomic step: XADD gives the offset (a stream id, increasing
- * per channel across nodes), then entries past HISTORY_SIZE or older than HISTORY_TTL_S go, and
- * the PUBLISH on the bus happens in the same script, so bus order is offset order. Old entries are
- * removed with XDEL, not XTRIM, because only XDEL moves `max-deleted-entry-id`: the recovery floor.
+ * Offset, history and fan-out of one channel in one atomic step: XADD gives the offset (a stream id,
+ * increasing per channel across nodes), then entries past HISTORY_SIZE or older than HISTORY_TTL_S
+ * go, and the publish on the bus happens in the same script, so bus order is offset order. Old
+ * entries are removed with XDEL, not XTRIM, because only XDEL moves `max-deleted-entry-id`: the
+ * recovery floor.
  *
- * Under an idempotency key (ARGV[4] > 0, KEYS[1] the key) the same script first answers a key it
- * already holds with what it holds (the first publish's result as JSON, or "pending" left by a node
- * of an older version mid-publish), and otherwise stores the result under the key with the
- * publish: check, publish and record are one round trip, and no repeat can slip in between.
+ * One script per channel, and every key it touches carries the channel's hash tag (KeySpace): on a
+ * Redis Cluster the script runs on the channel's master, never CROSSSLOT; on a single Redis the
+ * scripts of one broadcast go out in one pipeline (one round trip).
+ *
+ * Under an idempotency key (ARGV[4] > 0, KEYS[2] the channel's key for it) the script first
+ * answers a key it already holds with the offset it holds, and otherwise records the new offset
+ * under the key with the publish: check, publish and record are one step, and no repeat can slip
+ * in between. A broadcast to many channels is one such step per channel under the same key, so a
+ * retry completes exactly the channels a failed attempt left undone.
  *
  * Redis does not undo a script's writes when it fails halfway, so everything that can fail comes
  * before the first write (a key of another type; a Redis over maxmemory refuses the first write):
- * a failed publish writes nothing, neither messages nor the key, and the sender's retry goes through.
+ * a failed publish writes nothing, neither the message nor the key, and the retry goes through.
  *
- * KEYS: [idempotency key,] stream of each draft. ARGV: history size, history TTL, bus,
- * idempotency TTL (0: no key), result id, then each draft's channel and payload.
+ * KEYS: stream[, idempotency key]. ARGV: history size, history TTL, the channel's shard channel
+ * (SPUBLISH: only nodes that hold a member read it), idempotency TTL (0: no key),
+ * payload. Returns {offset, 1 if the key already held it else 0}.
  */
 const PUBLISH = new RedisScript(`
-local size, ttl, bus, onceTtl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local first = 1
+local size, ttl, bus, onceTtl, payload = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local key = KEYS[1]
 if onceTtl > 0 then
-  local stored = redis.call('GET', KEYS[1])
-  if stored then return stored end
-  first = 2
-end
-for k = first, #KEYS do
-  local kind = redis.call('TYPE', KEYS[k])['ok']
-  if kind ~= 'stream' and kind ~= 'none' then
-    return redis.error_reply('WRONGTYPE history key ' .. KEYS[k] .. ' holds a ' .. kind)
+  local stored = redis.call('GET', KEYS[2])
+  if stored then
+    -- A write of nothing new (same TTL), so that a WAIT after this repeat covers the first publish.
+    local pttl = redis.call('PTTL', KEYS[2])
+    if pttl > 0 then redis.call('PEXPIRE', KEYS[2], pttl) end
+    return {stored, 1}
   end
+end
+local kind = redis.call('TYPE', key)['ok']
+if kind ~= 'stream' and kind ~= 'none' then
+  return redis.error_reply('WRONGTYPE history key ' .. key .. ' holds a ' .. kind)
 end
 local now = redis.call('TIME')
 local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - ttl * 1000
-local ids, results = {}, {}
-for k = first, #KEYS do
-  local key, channel, payload = KEYS[k], ARGV[6 + 2 * (k - first)], ARGV[7 + 2 * (k - first)]
-  local id = redis.call('XADD', key, '*', 'm', payload)
-  local doomed = {}
-  local excess = redis.call('XLEN', key) - size
-  if excess > 0 then
-    for _, entry in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do table.insert(doomed, entry[1]) end
-  end
-  for _, entry in ipairs(redis.call('XRANGE', key, '-', '(' .. cutoff, 'COUNT', 100)) do table.insert(doomed, entry[1]) end
-  for i = 1, #doomed, 500 do redis.call('XDEL', key, unpack(doomed, i, math.min(i + 499, #doomed))) end
-  redis.call('EXPIRE', key, ttl)
-  redis.call('PUBLISH', bus, id .. '|' .. payload)
-  ids[#ids + 1] = id
-  results[#results + 1] = '{"channel":' .. cjson.encode(channel) .. ',"offset":"' .. id .. '"}'
+local id = redis.call('XADD', key, '*', 'm', payload)
+local doomed = {}
+local excess = redis.call('XLEN', key) - size
+if excess > 0 then
+  for _, entry in ipairs(redis.call('XRANGE', key, '-', '+', 'COUNT', excess)) do table.insert(doomed, entry[1]) end
 end
-if onceTtl > 0 then
-  local result = '{"id":' .. cjson.encode(ARGV[5]) .. ',"channels":[' .. table.concat(results, ',') .. ']}'
-  redis.call('SET', KEYS[1], result, 'EX', onceTtl)
-end
-return ids
+for _, entry in ipairs(redis.call('XRANGE', key, '-', '(' .. cutoff, 'COUNT', 100)) do table.insert(doomed, entry[1]) end
+for i = 1, #doomed, 500 do redis.call('XDEL', key, unpack(doomed, i, math.min(i + 499, #doomed))) end
+redis.call('EXPIRE', key, ttl)
+redis.call('SPUBLISH', bus, id .. '|' .. payload)
+if onceTtl > 0 then redis.call('SET', KEYS[2], id, 'EX', onceTtl) end
+return {id, 0}
 `);
 
 /** What a replay needs, read atomically: what was trimmed, what is first, and what came after. */
@@ -101,111 +102,120 @@ export interface RedisBroadcasterOptions {
   prefix: string;
   historySize: number;
   historyTtlS: number;
-  /** Names this node's canary, a message it sends itself over the bus. */
+  /** Names this node's canaries, messages it sends itself through each shard. */
   nodeId: string;
-  /** When the bus was lost, when the canary goes and whether it is late; Redis's own clock stamps the offsets. */
+  /** When a shard was lost, when its canary goes and whether it is late; Redis's own clock stamps the offsets. */
   clock?: Clock;
   scheduler?: Scheduler;
+  /** How long a channel stays subscribed after its last local member left (SUBSCRIPTION_LINGER_MS). */
+  lingerMs: number;
+  /** Where replicas are connected: publishes there wait for one (WAIT). Absent: never wait. */
+  replicas?: ReplicaWatch;
+  /** How long a publish waits for a replica before it fails (503, the sender retries); 0: never wait. */
+  waitTimeoutMs: number;
 }
 
-/** How often the canary goes round, and how late it may be before the bus counts as broken. */
-const CANARY_EVERY_MS = 500;
-const CANARY_STALE_MS = 2000;
-/** Clock skew between nodes and Redis that a gap replay allows for. */
-const GAP_MARGIN_MS = 1000;
-
-export class RedisBroadcaster implements Broadcaster, History {
+export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
   private readonly sinks: MessageSink[] = [];
-  private readonly gapListeners: Array<(sinceMs: number) => void> = [];
-  private readonly bus: string;
-  private readonly canaryChannel: string;
-  private stopCanary: Cancel = () => undefined;
-  private lastCanary = 0;
-  /** Set while the subscription is (or may have been) down: when messages may have been missed. */
-  private lostAt: number | undefined;
-
-  private readonly clock: Clock;
+  private readonly keys: KeySpace;
+  private readonly subscriptions: ShardSubscriptions;
 
   constructor(private readonly options: RedisBroadcasterOptions) {
-    this.clock = options.clock ?? systemClock;
-    this.bus = `${options.prefix}bus`;
-    this.canaryChannel = `~canary.${options.nodeId}`;
+    this.keys = new KeySpace(options.prefix);
+    this.subscriptions = new ShardSubscriptions({
+      subscriber: options.subscriber,
+      commands: options.commands,
+      keys: this.keys,
+      nodeId: options.nodeId,
+      lingerMs: options.lingerMs,
+      onMessage: (text) => this.receive(text),
+      clock: options.clock,
+      scheduler: options.scheduler,
+    });
   }
 
   /**
-   * Subscribes to the bus (ioredis resubscribes by itself after a reconnect) and starts the canary:
-   * a subscriber can look connected while delivering nothing, so only a message of its own that
-   * makes the round trip proves the path works. The first canary after an outage also triggers the
-   * gap replay: anything published meanwhile is in the history.
+   * Subscribes what every node holds (`all`) and starts the per-shard canaries; resolves once the
+   * bus works. ioredis subscribes again by itself after a reconnect; the gap replay covers the rest.
    */
-  async start(): Promise<void> {
-    const { subscriber } = this.options;
-    subscriber.on("message", (channel: string, text: string) => {
-      if (channel === this.bus) this.receive(text);
-    });
-    subscriber.on("close", () => (this.lostAt ??= this.clock.now()));
-    await subscriber.subscribe(this.bus);
-    const sendCanary = (): Promise<void> => this.signal({ channel: this.canaryChannel, event: "canary", data: {} });
-    this.stopCanary = (this.options.scheduler ?? systemScheduler).every(CANARY_EVERY_MS, () =>
-      sendCanary().catch(() => undefined),
-    );
-    const firstCanary = new Promise<void>((resolve) => this.gapListeners.push(() => resolve()));
-    this.lostAt = this.clock.now();
-    await sendCanary();
-    await firstCanary;
-    this.gapListeners.length = 0;
+  start(): Promise<void> {
+    return this.subscriptions.start();
   }
 
   stop(): void {
-    this.stopCanary();
+    this.subscriptions.stop();
   }
 
-  /** True while this node's own messages come back through the bus. */
+  /** True while this node's own canaries come back from every shard. */
   isFlowing(): boolean {
-    return this.clock.now() - this.lastCanary < CANARY_STALE_MS;
+    return this.subscriptions.isFlowing();
   }
 
-  onGap(listener: (sinceMs: number) => void): void {
-    this.gapListeners.push(listener);
+  /** Resolves once subscribed (tests wait for it; the node need not, see ShardSubscriptions.hold). */
+  hold(channel: string): Promise<void> {
+    return this.subscriptions.hold(channel);
+  }
+
+  release(channel: string): void {
+    this.subscriptions.release(channel);
+  }
+
+  onGap(listener: (sinceMs: number, channels?: string[]) => void): void {
+    this.subscriptions.onGap(listener);
   }
 
   async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
-    const ids = (await this.runPublish(drafts)) as string[];
-    return drafts.map((draft, index) => metaOf(draft.id, draft.channel, ids[index]));
+    const replies = await settleAll(drafts.map((draft) => this.runPublish(draft)));
+    return drafts.map((draft, index) => metaOf(draft.id, draft.channel, replies[index][0]));
   }
 
+  /**
+   * One idempotent publish per channel under the same key. When some fail, the others stand (they
+   * are recorded under the key) and the error is thrown once all are settled: the sender's retry
+   * publishes only what is missing. A duplicate is a repeat where every channel was already done.
+   */
   async publishOnce(key: string, ttlS: number, drafts: MessageDraft[]): Promise<PublishOnceOutcome> {
-    const reply = await this.runPublish(drafts, { key, ttlS });
-    if (Array.isArray(reply)) {
-      return { duplicate: false, metas: drafts.map((draft, index) => metaOf(draft.id, draft.channel, reply[index])) };
-    }
-    return { duplicate: true, previous: parseResult(reply) };
+    const once = { key, ttlS };
+    const replies = await settleAll(drafts.map((draft) => this.runPublish(draft, once)));
+    const metas = drafts.map((draft, index) => metaOf(key, draft.channel, replies[index][0]));
+    const previous = { id: key, channels: metas.map(({ channel, offset }) => ({ channel, offset })) };
+    if (replies.every(([, done]) => done === 1)) return { duplicate: true, previous };
+    // Concurrent repeats over many channels can each publish some of them (each channel once):
+    // the first to finish every channel is the accepted one, the others are answered as repeats.
+    if (drafts.length > 1 && !(await this.firstToComplete(key, ttlS))) return { duplicate: true, previous };
+    return { duplicate: false, metas };
   }
 
-  /** One script call for all the drafts: their streams are KEYS, so the call is one round trip. */
-  private runPublish(drafts: MessageDraft[], once?: { key: string; ttlS: number }): Promise<string[] | string> {
-    const { commands, historySize, historyTtlS, prefix } = this.options;
-    const keys = once ? [`${prefix}idem:${once.key}`] : [];
-    const args: Array<string | number> = [
-      historySize,
-      historyTtlS,
-      this.bus,
-      once ? Math.max(1, Math.ceil(once.ttlS)) : 0,
-    ];
-    args.push(once?.key ?? "");
-    for (const draft of drafts) {
-      const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
-      if (draft.except) payload.x = draft.except;
-      keys.push(this.streamKey(draft.channel));
-      args.push(draft.channel, JSON.stringify(payload));
+  /** Marks the key's broadcast complete (SET NX): true for the one attempt that does it first. */
+  private async firstToComplete(key: string, ttlS: number): Promise<boolean> {
+    const marker = this.keys.completed(key);
+    return (await this.options.commands.set(marker, "1", "EX", Math.max(1, Math.ceil(ttlS)), "NX")) === "OK";
+  }
+
+  /** The script of one channel; calls made in one tick share one round trip (auto-pipelining). */
+  private async runPublish(draft: MessageDraft, once?: { key: string; ttlS: number }): Promise<[string, number]> {
+    const { commands, historySize, historyTtlS } = this.options;
+    const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
+    if (draft.except) payload.x = draft.except;
+    const keys = [this.keys.history(draft.channel)];
+    if (once) keys.push(this.keys.idempotency(draft.channel, once.key));
+    const onceTtl = once ? Math.max(1, Math.ceil(once.ttlS)) : 0;
+    const shard = this.keys.channel(draft.channel);
+    const args = [historySize, historyTtlS, shard, onceTtl, JSON.stringify(payload)];
+    const { replicas, waitTimeoutMs } = this.options;
+    // No replica connected (a single Redis, or a master just promoted): accept on the master alone.
+    if (!replicas || waitTimeoutMs <= 0 || !replicas.hasReplica(shard)) {
+      return PUBLISH.run(commands, keys, args) as Promise<[string, number]>;
     }
-    return PUBLISH.run(commands, keys, args) as Promise<string[] | string>;
+    const [reply, acked] = await PUBLISH.runThenWait(commands, keys, args, waitTimeoutMs);
+    if (acked < 1) throw new Error(`no replica acknowledged the broadcast within ${waitTimeoutMs} ms`);
+    return reply as [string, number];
   }
 
   async signal(message: ChannelMessage): Promise<void> {
     const payload: WirePayload = { c: message.channel, e: message.event, d: message.data };
     if (message.except) payload.x = message.except;
-    await this.options.commands.publish(this.bus, `-|${JSON.stringify(payload)}`);
+    await this.options.commands.spublish(this.keys.channel(message.channel), `-|${JSON.stringify(payload)}`);
   }
 
   onMessage(sink: MessageSink): void {
@@ -225,29 +235,21 @@ export class RedisBroadcaster implements Broadcaster, History {
     return { recovered, messages: entries.map(([id, fields]) => this.decode(id, fields[1])) };
   }
 
+  /** A malformed message is dropped: one bad publisher must not take every node down. */
   private receive(text: string): void {
     const bar = text.indexOf("|");
-    const offset = text.slice(0, bar);
-    const payload = JSON.parse(text.slice(bar + 1)) as WirePayload;
-    if (payload.c.startsWith("~")) {
-      if (payload.c === this.canaryChannel) this.onCanary();
+    let payload: WirePayload;
+    try {
+      payload = JSON.parse(text.slice(bar + 1)) as WirePayload;
+    } catch {
       return;
     }
+    if (typeof payload?.c !== "string" || typeof payload.e !== "string") return;
+    const offset = text.slice(0, bar);
     const message: ChannelMessage = { channel: payload.c, event: payload.e, data: payload.d };
     if (offset !== "-") message.meta = metaOf(payload.i ?? "", payload.c, offset);
     if (payload.x) message.except = payload.x;
     for (const sink of this.sinks) sink(message);
-  }
-
-  private onCanary(): void {
-    const now = this.clock.now();
-    // A canary that comes back late means the bus stalled even if the connection never dropped.
-    if (this.lastCanary > 0 && now - this.lastCanary > CANARY_STALE_MS) this.lostAt ??= this.lastCanary;
-    this.lastCanary = now;
-    if (this.lostAt === undefined) return;
-    const since = this.lostAt - GAP_MARGIN_MS;
-    this.lostAt = undefined;
-    for (const listener of this.gapListeners) listener(since);
   }
 
   private decode(id: string, text: string): ChannelMessage {
@@ -263,7 +265,7 @@ export class RedisBroadcaster implements Broadcaster, History {
   }
 
   private streamKey(channel: string): string {
-    return `${this.options.prefix}h:${channel}`;
+    return this.keys.history(channel);
   }
 }
 
@@ -272,12 +274,10 @@ function metaOf(id: string, channel: string, offset: string): EventMeta {
   return { id, channel, offset, ts: Number(offset.slice(0, offset.indexOf("-"))) };
 }
 
-/** What an idempotency key holds: a result, or (a publish in progress on an older node) none yet. */
-function parseResult(stored: string): IdempotentResult | undefined {
-  if (stored === "pending") return undefined;
-  try {
-    return JSON.parse(stored) as IdempotentResult;
-  } catch {
-    return undefined;
-  }
+/** Waits for every call, then throws the first failure: the calls that succeeded are not abandoned mid-way. */
+async function settleAll<T>(calls: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(calls);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
 }

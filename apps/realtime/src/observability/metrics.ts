@@ -16,6 +16,7 @@ export class RealtimeMetrics {
   readonly rateLimited: Counter<"scope">;
   readonly onlineUsers: Gauge;
   readonly redisUp: Gauge;
+  readonly mastersWithoutReplica: Gauge;
   readonly historyReplays: Counter<"outcome">;
   readonly presenceWebhooks: Counter<"outcome">;
   readonly socketWrites: Counter<"path">;
@@ -24,6 +25,7 @@ export class RealtimeMetrics {
   /** Read at each scrape; the composition root points them at the presence store and the backend. */
   countOnlineUsers: () => Promise<number> = async () => 0;
   isBackendUp: () => boolean = () => true;
+  countMastersWithoutReplica: () => number = () => 0;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -97,6 +99,15 @@ export class RealtimeMetrics {
       registers,
       collect() {
         this.set(backendUp() ? 1 : 0);
+      },
+    });
+    const withoutReplica = (): number => this.countMastersWithoutReplica();
+    this.mastersWithoutReplica = new Gauge({
+      name: "realtime_redis_masters_without_replica",
+      help: "Redis masters that had a replica and have none connected: broadcasts they accept are not replicated (durability degraded).",
+      registers,
+      collect() {
+        this.set(withoutReplica());
       },
     });
     this.historyReplays = new Counter({

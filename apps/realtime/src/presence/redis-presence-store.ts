@@ -1,83 +1,84 @@
 import { systemClock, systemScheduler } from "../core/ports";
 import type { Cancel, Clock, OnlinePage, PresenceStore, Scheduler, UserPresence } from "../core/ports";
 import type { RedisClient } from "../cluster/redis-connections";
+import { KeySpace, PRESENCE_BUCKETS } from "../cluster/key-space";
 import { RedisScript } from "../cluster/redis-script";
 
 /*
- * Keys (after the prefix):
- *   p:c:{user}   HASH socket → node     the user's sockets anywhere in the cluster
- *   p:online     ZSET (score 0)         online users, in id order for cursors
- *   p:pending    ZSET user → offlineAt  users with no socket, waiting out the grace
- *   p:n:{node}   SET  "user|socket"     a node's sockets, to reap them when the node dies
- *   p:hb         ZSET node → last beat  node heartbeats
- *   p:seen:{user} STRING ms             last seen, kept 30 days
- *   p:r:{user}   ZSET socket → until   places held for handshakes in progress (MAX_CONNECTIONS_PER_USER)
- * Every transition is one script, so exactly one node sees each 0→1 and each expiry.
+ * Users are spread over PRESENCE_BUCKETS buckets; a bucket's keys share one hash tag, so on a
+ * Redis Cluster each transition is still one script in one slot, and the buckets spread presence
+ * over the masters. Keys (after the bucket's stem `<prefix>{pb<n>}`):
+ *   :c:<user>     HASH socket → node     the user's sockets anywhere in the cluster
+ *   :online       ZSET (score 0)         the bucket's online users, in id order for cursors
+ *   :pending      ZSET user → offlineAt  users with no socket, waiting out the grace
+ *   :n:<node>     SET  "user|socket"     a node's sockets in this bucket, to reap them when it dies
+ *   :seen:<user>  STRING ms              last seen, kept 30 days
+ * and, outside the buckets, `<prefix>p:hb` (ZSET node → last beat). Every transition is one script,
+ * so exactly one node sees each 0→1 and each expiry. Scripts get a key of their bucket as KEYS[1]
+ * (it routes the call to the bucket's master) and the stem as ARGV[1].
  */
 
 /** Holds a place unless the user's sockets and places already reach the limit. */
 const RESERVE = new RedisScript(`
-local p, user, socket, limit, now, untilMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local places = p .. 'p:r:' .. user
+local b, user, socket, limit, now, untilMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local places = b .. ':r:' .. user
 redis.call('ZREMRANGEBYSCORE', places, '-inf', now)
-if redis.call('HLEN', p .. 'p:c:' .. user) + redis.call('ZCARD', places) >= limit then return 0 end
+if redis.call('HLEN', b .. ':c:' .. user) + redis.call('ZCARD', places) >= limit then return 0 end
 redis.call('ZADD', places, untilMs, socket)
 redis.call('PEXPIRE', places, math.max(1, untilMs - now))
 return 1
 `);
 
 const CONNECT = new RedisScript(`
-local p, user, socket, node, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-redis.call('ZREM', p .. 'p:r:' .. user, socket)
-redis.call('HSET', p .. 'p:c:' .. user, socket, node)
-redis.call('SADD', p .. 'p:n:' .. node, user .. '|' .. socket)
-redis.call('SET', p .. 'p:seen:' .. user, now, 'EX', 2592000)
-redis.call('ZREM', p .. 'p:pending', user)
-return redis.call('ZADD', p .. 'p:online', 0, user)
+local b, user, socket, node, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+redis.call('ZREM', b .. ':r:' .. user, socket)
+redis.call('HSET', b .. ':c:' .. user, socket, node)
+redis.call('SADD', b .. ':n:' .. node, user .. '|' .. socket)
+redis.call('SET', b .. ':seen:' .. user, now, 'EX', 2592000)
+redis.call('ZREM', b .. ':pending', user)
+return redis.call('ZADD', b .. ':online', 0, user)
 `);
 
 const DISCONNECT = new RedisScript(`
-local p, user, socket, node, offlineAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-if redis.call('HDEL', p .. 'p:c:' .. user, socket) == 0 then return 0 end
-redis.call('SREM', p .. 'p:n:' .. node, user .. '|' .. socket)
-if redis.call('HLEN', p .. 'p:c:' .. user) == 0 and redis.call('ZSCORE', p .. 'p:online', user) then
-  redis.call('ZADD', p .. 'p:pending', offlineAt, user)
+local b, user, socket, node, offlineAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('HDEL', b .. ':c:' .. user, socket) == 0 then return 0 end
+redis.call('SREM', b .. ':n:' .. node, user .. '|' .. socket)
+if redis.call('HLEN', b .. ':c:' .. user) == 0 and redis.call('ZSCORE', b .. ':online', user) then
+  redis.call('ZADD', b .. ':pending', offlineAt, user)
 end
 return 1
 `);
 
-/** Reaps nodes silent for longer than the TTL, then takes the users whose grace ran out. */
+/**
+ * In one bucket: reaps the sockets of the dead nodes (ARGV[4..]), then takes the users whose grace
+ * ran out. Reaping deletes the dead node's set, so a second node doing the same finds nothing left.
+ */
 const TAKE_EXPIRED = new RedisScript(`
-local p, now, ttl, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-for _, dead in ipairs(redis.call('ZRANGEBYSCORE', p .. 'p:hb', '-inf', now - ttl)) do
-  for _, entry in ipairs(redis.call('SMEMBERS', p .. 'p:n:' .. dead)) do
+local b, now, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+for k = 4, #ARGV do
+  for _, entry in ipairs(redis.call('SMEMBERS', b .. ':n:' .. ARGV[k])) do
     local bar = string.find(entry, '|', 1, true)
     local user = string.sub(entry, 1, bar - 1)
-    redis.call('HDEL', p .. 'p:c:' .. user, string.sub(entry, bar + 1))
-    if redis.call('HLEN', p .. 'p:c:' .. user) == 0 and redis.call('ZSCORE', p .. 'p:online', user) then
-      redis.call('ZADD', p .. 'p:pending', 'NX', now + grace, user)
+    redis.call('HDEL', b .. ':c:' .. user, string.sub(entry, bar + 1))
+    if redis.call('HLEN', b .. ':c:' .. user) == 0 and redis.call('ZSCORE', b .. ':online', user) then
+      redis.call('ZADD', b .. ':pending', 'NX', now + grace, user)
     end
   end
-  redis.call('DEL', p .. 'p:n:' .. dead)
-  redis.call('ZREM', p .. 'p:hb', dead)
+  redis.call('DEL', b .. ':n:' .. ARGV[k])
 end
 local expired = {}
-for _, user in ipairs(redis.call('ZRANGEBYSCORE', p .. 'p:pending', '-inf', now)) do
-  redis.call('ZREM', p .. 'p:pending', user)
-  if redis.call('HLEN', p .. 'p:c:' .. user) == 0 then
-    redis.call('ZREM', p .. 'p:online', user)
-    redis.call('SET', p .. 'p:seen:' .. user, now, 'EX', 2592000)
+for _, user in ipairs(redis.call('ZRANGEBYSCORE', b .. ':pending', '-inf', now)) do
+  redis.call('ZREM', b .. ':pending', user)
+  if redis.call('HLEN', b .. ':c:' .. user) == 0 then
+    redis.call('ZREM', b .. ':online', user)
+    redis.call('SET', b .. ':seen:' .. user, now, 'EX', 2592000)
     table.insert(expired, user)
   end
 end
 return expired
 `);
 
-/** Heartbeat; answers how many sockets Redis holds for this node, to notice a Redis that lost them. */
-const HEARTBEAT = new RedisScript(`
-redis.call('ZADD', ARGV[1] .. 'p:hb', ARGV[3], ARGV[2])
-return redis.call('SCARD', ARGV[1] .. 'p:n:' .. ARGV[2])
-`);
+const BUCKETS = Array.from({ length: PRESENCE_BUCKETS }, (_, bucket) => bucket);
 
 export interface RedisPresenceOptions {
   redis: RedisClient;
@@ -97,68 +98,96 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly local = new Map<string, string>();
   private stopBeating: Cancel = () => undefined;
   private readonly clock: Clock;
+  private readonly keys: KeySpace;
 
   constructor(private readonly options: RedisPresenceOptions) {
     this.clock = options.clock ?? systemClock;
+    this.keys = new KeySpace(options.prefix);
   }
 
   async reserve(userId: string, socketId: string, limit: number, now: number, until: number): Promise<boolean> {
-    return (await this.run(RESERVE, [userId, socketId, limit, now, until])) === 1;
+    return (await this.runFor(RESERVE, userId, [userId, socketId, limit, now, until])) === 1;
   }
 
   async connect(userId: string, socketId: string, now: number): Promise<boolean> {
     this.local.set(socketId, userId);
-    const added = await this.run(CONNECT, [userId, socketId, this.options.nodeId, now]);
+    const added = await this.runFor(CONNECT, userId, [userId, socketId, this.options.nodeId, now]);
     return added === 1;
   }
 
   async disconnect(userId: string, socketId: string, offlineAt: number): Promise<void> {
     this.local.delete(socketId);
-    await this.run(DISCONNECT, [userId, socketId, this.options.nodeId, offlineAt]);
+    await this.runFor(DISCONNECT, userId, [userId, socketId, this.options.nodeId, offlineAt]);
   }
 
+  /**
+   * Nodes silent for longer than NODE_TTL_MS are reaped in every bucket, then forgotten: a node
+   * that fails between the two leaves them to the next sweep, which finds nothing left to reap twice.
+   */
   async takeExpired(now: number): Promise<string[]> {
-    const { nodeTtlMs, graceMs } = this.options;
-    return (await this.run(TAKE_EXPIRED, [now, nodeTtlMs, graceMs])) as string[];
+    const { redis, nodeTtlMs, graceMs } = this.options;
+    const dead = await redis.zrangebyscore(this.keys.heartbeats(), "-inf", now - nodeTtlMs);
+    const perBucket = await Promise.all(
+      BUCKETS.map((bucket) => this.runIn(TAKE_EXPIRED, bucket, [now, graceMs, ...dead]) as Promise<string[]>),
+    );
+    if (dead.length > 0) await redis.zrem(this.keys.heartbeats(), ...dead);
+    return perBucket.flat();
   }
 
+  /** Three reads per user, sent together (one round trip per Redis, auto-pipelined). */
   async lookup(userIds: string[]): Promise<Map<string, UserPresence>> {
-    const { redis, prefix } = this.options;
-    const pipeline = redis.pipeline();
-    for (const userId of userIds) {
-      pipeline.hlen(`${prefix}p:c:${userId}`);
-      pipeline.zscore(`${prefix}p:online`, userId);
-      pipeline.get(`${prefix}p:seen:${userId}`);
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const { redis } = this.options;
     const found = new Map<string, UserPresence>();
-    userIds.forEach((userId, index) => {
-      const [[countError, count], [, score], [, seen]] = replies.slice(index * 3, index * 3 + 3);
-      if (countError) throw countError;
-      found.set(userId, {
-        online: score !== null,
-        connections: Number(count),
-        lastSeen: seen === null ? null : Number(seen),
-      });
-    });
-    return found;
+    await Promise.all(
+      userIds.map(async (userId) => {
+        const stem = this.keys.presence(this.keys.presenceBucket(userId));
+        const [count, score, seen] = await Promise.all([
+          redis.hlen(`${stem}:c:${userId}`),
+          redis.zscore(`${stem}:online`, userId),
+          redis.get(`${stem}:seen:${userId}`),
+        ]);
+        found.set(userId, {
+          online: score !== null,
+          connections: count,
+          lastSeen: seen === null ? null : Number(seen),
+        });
+      }),
+    );
+    return new Map(userIds.map((userId) => [userId, found.get(userId) as UserPresence]));
   }
 
+  /** Pages over every bucket: each gives its next `limit + 1` ids after the cursor, merged in id order. */
   async listOnline(limit: number, cursor: string | null): Promise<OnlinePage> {
-    const { redis, prefix } = this.options;
-    const key = `${prefix}p:online`;
-    const [count, page] = await Promise.all([
-      redis.zcard(key),
-      redis.zrangebylex(key, cursor === null ? "-" : `(${cursor}`, "+", "LIMIT", 0, limit + 1),
-    ]);
-    const userIds = page.slice(0, limit);
-    return { count, userIds, nextCursor: page.length > limit ? userIds[userIds.length - 1] : null };
+    const { redis } = this.options;
+    const pages = await Promise.all(
+      BUCKETS.map(async (bucket) => {
+        const key = `${this.keys.presence(bucket)}:online`;
+        const [count, page] = await Promise.all([
+          redis.zcard(key),
+          redis.zrangebylex(key, cursor === null ? "-" : `(${cursor}`, "+", "LIMIT", 0, limit + 1),
+        ]);
+        return { count, page };
+      }),
+    );
+    // ZRANGEBYLEX orders by bytes; ids are ASCII, so JavaScript's code-unit order is the same.
+    const merged = pages.flatMap(({ page }) => page).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const userIds = merged.slice(0, limit);
+    return {
+      count: pages.reduce((sum, { count }) => sum + count, 0),
+      userIds,
+      nextCursor: merged.length > limit ? userIds[userIds.length - 1] : null,
+    };
   }
 
   /** Beats every third of NODE_TTL_MS; registers this node's sockets again when Redis lost them. */
   startHeartbeat(): void {
     const beat = async (): Promise<void> => {
-      const held = Number(await this.run(HEARTBEAT, [this.options.nodeId, this.clock.now()]));
+      const { redis, nodeId } = this.options;
+      const [, ...counts] = await Promise.all([
+        redis.zadd(this.keys.heartbeats(), this.clock.now(), nodeId),
+        ...BUCKETS.map((bucket) => redis.scard(`${this.keys.presence(bucket)}:n:${nodeId}`)),
+      ]);
+      const held = counts.reduce((sum: number, count) => sum + Number(count), 0);
       if (held !== this.local.size) await this.reregister();
     };
     const every = Math.max(200, Math.floor(this.options.nodeTtlMs / 3));
@@ -174,18 +203,25 @@ export class RedisPresenceStore implements PresenceStore {
    */
   async stop(): Promise<void> {
     this.stopBeating();
-    const { redis, prefix, nodeId } = this.options;
-    await redis.zadd(`${prefix}p:hb`, 0, nodeId).catch(() => undefined);
+    const { redis, nodeId } = this.options;
+    await redis.zadd(this.keys.heartbeats(), 0, nodeId).catch(() => undefined);
   }
 
   private async reregister(): Promise<void> {
     const now = this.clock.now();
     await Promise.all(
-      [...this.local].map(([socketId, userId]) => this.run(CONNECT, [userId, socketId, this.options.nodeId, now])),
+      [...this.local].map(([socketId, userId]) =>
+        this.runFor(CONNECT, userId, [userId, socketId, this.options.nodeId, now]),
+      ),
     );
   }
 
-  private run(script: RedisScript, args: Array<string | number>): Promise<unknown> {
-    return script.run(this.options.redis, [], [this.options.prefix, ...args]);
+  private runFor(script: RedisScript, userId: string, args: Array<string | number>): Promise<unknown> {
+    return this.runIn(script, this.keys.presenceBucket(userId), args);
+  }
+
+  private runIn(script: RedisScript, bucket: number, args: Array<string | number>): Promise<unknown> {
+    const stem = this.keys.presence(bucket);
+    return script.run(this.options.redis, [`${stem}:pending`], [stem, ...args]);
   }
 }

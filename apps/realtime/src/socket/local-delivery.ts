@@ -86,13 +86,18 @@ export class LocalDelivery {
   /**
    * After the bus was down from `sinceMs` on, replays what every local socket missed, per channel,
    * from the last offset this node delivered there (else from that time: offsets are Redis times).
+   * With `only`, just those channels (the ones of a shard that was lost).
    */
-  async catchUp(sinceMs: number): Promise<void> {
+  async catchUp(sinceMs: number, only?: string[]): Promise<void> {
     const rooms = this.io.of("/").adapter.rooms;
+    const wanted = only && new Set(only);
     const channels = [...rooms.keys()].filter(
-      (room) => (isChannelName(room) || isEchoChannelName(room)) && !room.startsWith("presence."),
+      (room) =>
+        (isChannelName(room) || isEchoChannelName(room)) &&
+        !room.startsWith("presence.") &&
+        (!wanted || wanted.has(room)),
     );
-    if (this.io.of("/").sockets.size > 0) channels.push(ALL_CHANNEL);
+    if (this.io.of("/").sockets.size > 0 && (!wanted || wanted.has(ALL_CHANNEL))) channels.push(ALL_CHANNEL);
     await Promise.all(
       channels.map((channel) => {
         const all = channel === ALL_CHANNEL ? [...this.io.of("/").sockets.values()] : this.localMembers(channel);

@@ -22,6 +22,8 @@ export function createEmbeddedState(options: EmbeddedStateOptions): SharedState 
   return {
     broadcaster: new MemoryBroadcaster(history, clock),
     history,
+    // One process: every message is already here.
+    interest: { hold: () => undefined, release: () => undefined },
     presence: new MemoryPresenceStore(),
     channelMembers: new MemoryChannelMembers(),
     rateLimiter: new MemoryRateLimiter(clock),

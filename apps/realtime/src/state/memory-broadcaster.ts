@@ -1,27 +1,20 @@
 import type { EventMeta } from "@mechamap/protocol";
-import type {
-  Broadcaster,
-  ChannelMessage,
-  Clock,
-  IdempotentResult,
-  MessageDraft,
-  MessageSink,
-  PublishOnceOutcome,
-} from "../core/ports";
+import type { Broadcaster, ChannelMessage, Clock, MessageDraft, MessageSink, PublishOnceOutcome } from "../core/ports";
 import type { MemoryHistory } from "../history/memory-history";
 
 interface Remembered {
   expiresAt: number;
-  result: IdempotentResult;
+  meta: EventMeta;
 }
 
 /**
  * Embedded mode: history append and local delivery in one synchronous step. Idempotency keys
- * are checked and recorded in that same step (no await in between), so it is atomic here too.
+ * are checked and recorded in that same step (no await in between), so it is atomic here too;
+ * like the Redis one, it remembers each channel's publish under the key.
  */
 export class MemoryBroadcaster implements Broadcaster {
   private readonly sinks: MessageSink[] = [];
-  /** Idempotency keys with their first result, oldest first. */
+  /** Each channel's publish under an idempotency key (`channel key`), oldest first, as in Redis. */
   private readonly remembered = new Map<string, Remembered>();
 
   constructor(
@@ -36,14 +29,20 @@ export class MemoryBroadcaster implements Broadcaster {
   async publishOnce(key: string, ttlS: number, drafts: MessageDraft[]): Promise<PublishOnceOutcome> {
     const now = this.clock.now();
     this.forgetExpired(now);
-    const known = this.remembered.get(key);
-    if (known && known.expiresAt > now) return { duplicate: true, previous: known.result };
-    const metas = this.append(drafts);
-    this.remembered.delete(key);
-    this.remembered.set(key, {
-      expiresAt: now + ttlS * 1000,
-      result: { id: key, channels: metas.map((meta) => ({ channel: meta.channel, offset: meta.offset })) },
+    const known = drafts.map((draft) => this.remembered.get(`${draft.channel} ${key}`)?.meta);
+    const metas = drafts.map((draft, index) => {
+      const done = known[index];
+      if (done) return done;
+      const meta = this.append([{ ...draft, id: key }])[0];
+      this.remembered.set(`${draft.channel} ${key}`, { expiresAt: now + ttlS * 1000, meta });
+      return meta;
     });
+    if (known.every((meta) => meta !== undefined)) {
+      return {
+        duplicate: true,
+        previous: { id: key, channels: metas.map(({ channel, offset }) => ({ channel, offset })) },
+      };
+    }
     return { duplicate: false, metas };
   }
 

@@ -2,7 +2,8 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import { RedisScript } from "../cluster/redis-script";
 import type { Config } from "../config/schema";
 import type { Clock, Scheduler } from "../core/ports";
-import { createRedisConnections, whenReady } from "../cluster/redis-connections";
+import { assertRedisVersion, createRedisConnections, whenReady } from "../cluster/redis-connections";
+import { ReplicaWatch } from "../cluster/replica-watch";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
 import { RedisChannelMembers } from "../presence/redis-channel-members";
@@ -32,6 +33,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
   // Laravel's broadcasts come on a subscriber of their own (PSUBSCRIBE), apart from the bus.
   const laravel = config.echoCompat ? createRedisConnections(target, `realtime:${config.nodeId}:laravel`) : undefined;
 
+  const replicas = new ReplicaWatch(commands, options.scheduler);
   const broadcaster = new RedisBroadcaster({
     commands,
     subscriber,
@@ -41,6 +43,9 @@ export async function createRedisState(config: Config, options: RedisStateOption
     nodeId: config.nodeId,
     clock: options.clock,
     scheduler: options.scheduler,
+    lingerMs: config.subscriptionLingerMs,
+    replicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
   });
   // User presence and Echo's presence channels share their heartbeat period, grace and clock.
   const presenceOptions = {
@@ -71,6 +76,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
 
   try {
     await Promise.all([whenReady(commands, READY_TIMEOUT_MS), whenReady(subscriber, READY_TIMEOUT_MS)]);
+    await assertRedisVersion(commands);
+    await replicas.start();
     await broadcaster.start();
     await RedisScript.loadAll(commands);
   } catch (error) {
@@ -84,6 +91,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
   return {
     broadcaster,
     history: broadcaster,
+    interest: broadcaster,
     presence,
     channelMembers,
     ...(laravelInbox ? { laravelInbox } : {}),
@@ -91,10 +99,13 @@ export async function createRedisState(config: Config, options: RedisStateOption
     health: {
       mode: "redis",
       state: () => (commands.status === "ready" && broadcaster.isFlowing() ? "ok" : "down"),
+      durability: () => replicas.durability(),
+      mastersWithoutReplica: () => replicas.mastersWithoutReplica(),
     },
     adapter: createAdapter(commands, adapterSubscriber.subscriber, { key: `${prefix}sio`, requestsTimeout: 2000 }),
     async close() {
       broadcaster.stop();
+      replicas.stop();
       await laravelInbox?.stop();
       await Promise.all([presence.stop(), channelMembers.stop()]);
       await closeConnections();

@@ -2,6 +2,7 @@ import type { ServerOptions } from "socket.io";
 import type {
   BackendHealth,
   Broadcaster,
+  ChannelInterest,
   ChannelMembers,
   History,
   LaravelInbox,
@@ -14,6 +15,8 @@ export interface SharedState {
   /** Also the idempotency keys of broadcasts (`publishOnce`), remembered with the history. */
   broadcaster: Broadcaster;
   history: History;
+  /** Told which channels have a member on this node (the Redis bus subscribes to those only). */
+  interest: ChannelInterest;
   presence: PresenceStore;
   /** Members of Echo's presence channels. */
   channelMembers: ChannelMembers;

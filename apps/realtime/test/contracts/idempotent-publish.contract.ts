@@ -75,6 +75,22 @@ export function idempotentPublishContract(
       expect((await history.since("thread.1", "0-0")).messages).toHaveLength(1);
     });
 
+    it("accepts exactly one of ten concurrent publishes of one key to many channels, each channel once", async () => {
+      const { broadcaster, seen } = await setUp();
+      const channels = ["user.1", "user.2", "user.3", "thread.1", "thread.2"];
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, () => broadcaster.publishOnce("many", 60, drafts("many", ...channels))),
+      );
+      expect(outcomes.filter((outcome) => !outcome.duplicate)).toHaveLength(1);
+      const offsets = outcomes.map((outcome) =>
+        (outcome.duplicate ? outcome.previous!.channels : resultOf(outcome).channels).map((c) => c.offset),
+      );
+      for (const each of offsets) expect(each).toEqual(offsets[0]);
+      await until(() => seen.length === channels.length);
+      await flush(broadcaster, seen);
+      expect(seen.map((m) => m.channel).sort()).toEqual([...channels].sort());
+    });
+
     it("publishes a key again once its TTL has passed", async () => {
       const { broadcaster, seen } = await setUp();
       const first = resultOf(await broadcaster.publishOnce("k", 1, drafts("k", "user.1")));

@@ -8,6 +8,8 @@ export interface HealthReport {
   uptime_s: number;
   connections: number;
   redis: "ok" | "embedded" | "down";
+  /** Only in cluster mode: `degraded` while a master that had replicas has none (see SCALING.md). */
+  durability?: "replicated" | "degraded" | "single";
   version: string;
 }
 
