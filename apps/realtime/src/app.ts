@@ -210,7 +210,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       publisher,
       maxPayloadBytes: config.maxPayloadBytes,
       maxJsonDepth: config.maxJsonDepth,
-      canPublish: () => !draining && state.health.state() === "ok",
+      canPublish: () => !draining && state.health.acceptsBroadcasts(),
     },
     presence: { presence: state.presence, directory: context.directory },
     health: { report, registry: metrics.registry, metricsToken: config.metricsToken },
@@ -219,7 +219,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
         ? undefined
         : {
             publisher,
-            canPublish: () => !draining && state.health.state() === "ok",
+            canPublish: () => !draining && state.health.acceptsBroadcasts(),
             signToken: (userId) => signToken(config.jwtSecret, userId, 3600),
             maxPayloadBytes: config.maxPayloadBytes,
             maxJsonDepth: config.maxJsonDepth,

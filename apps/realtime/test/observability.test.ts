@@ -85,7 +85,7 @@ describe("health and metrics", () => {
     let backend: "ok" | "down" = "ok";
     const node = await startNode({}, (config) => ({
       ...createEmbeddedState({ historySize: config.historySize, historyTtlS: config.historyTtlS, clock: systemClock }),
-      health: { mode: "redis", state: () => backend },
+      health: { mode: "redis", state: () => backend, acceptsBroadcasts: () => backend === "ok" },
     }));
     const body = { event: "n", to: "user", user_id: 1, data: {} };
     backend = "down";

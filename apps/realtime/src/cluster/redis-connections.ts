@@ -34,7 +34,7 @@ export function createRedisConnections(target: RedisTarget, name: string): Redis
     enableAutoPipelining: true,
   };
   const subscriberOptions: RedisOptions = { ...base, maxRetriesPerRequest: null };
-  const make = (options: RedisOptions): RedisClient => {
+  const make = (options: RedisOptions, sharded: boolean): RedisClient => {
     if (target.clusterNodes.length > 0) {
       const nodes = target.clusterNodes.map((node) => {
         const [host, port] = node.split(":");
@@ -45,15 +45,16 @@ export function createRedisConnections(target: RedisTarget, name: string): Redis
         enableOfflineQueue: options.enableOfflineQueue ?? true,
         enableAutoPipelining: options.enableAutoPipelining ?? false,
         // One subscriber connection per master for SSUBSCRIBE (ioredis ≥ 5.9): a channel's events
-        // come from the master of its slot only (see docs/SCALING.md).
-        shardedSubscribers: true,
+        // come from the master of its slot only (see docs/SCALING.md). The commands client needs
+        // none (it would open one idle connection per master).
+        shardedSubscribers: sharded,
         clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000),
       });
     }
     return new Redis(target.url ?? "redis://127.0.0.1:6379", options);
   };
-  const commands = make(commandOptions);
-  const subscriber = make(subscriberOptions);
+  const commands = make(commandOptions, false);
+  const subscriber = make(subscriberOptions, true);
   // Errors are reported through health and the failing calls; without a listener ioredis logs them.
   commands.on("error", () => undefined);
   subscriber.on("error", () => undefined);

@@ -1,4 +1,4 @@
-import { Cluster } from "ioredis";
+import Redis, { Cluster } from "ioredis";
 import { ALL_CHANNEL } from "@mechamap/protocol";
 import { slotOf, type KeySpace } from "./key-space";
 import type { RedisClient } from "./redis-connections";
@@ -34,6 +34,10 @@ interface Shard {
   lastCanary: number;
   /** Set while this shard's subscription is (or may have been) down: since when messages may be missing. */
   lostAt?: number;
+  /** Set while the resubscription of a lost shard is being confirmed (see `onCanary`). */
+  confirming?: boolean;
+  /** Counts the subscriber ends seen for this shard: one during a confirmation voids it. */
+  ends: number;
 }
 
 /**
@@ -70,7 +74,10 @@ export class ShardSubscriptions {
     subscriber.on("smessage", (channel: string, text: string) => this.receive(channel, text));
     if (subscriber instanceof Cluster) {
       // A sharded subscriber ended (its master died, or the cluster moved it): that shard is lost.
-      subscriber.on("-node", (_redis: unknown, nodeKey: string) => this.lose(nodeKey));
+      // The sharded subscriber group names the node; the connection pool's own "-node" does not.
+      subscriber.on("-node", (redis: Redis | undefined, nodeKey?: string) =>
+        this.lose(nodeKey ?? (redis ? `${redis.options.host}:${redis.options.port}` : undefined)),
+      );
       subscriber.on("refresh", () => void this.watchShards().catch(() => undefined));
     } else {
       subscriber.on("close", () => this.lose());
@@ -164,10 +171,34 @@ export class ShardSubscriptions {
     for (const shard of this.shards.values()) this.options.commands.spublish(shard.canary, "~").catch(() => undefined);
   }
 
+  /**
+   * A canary of a lost shard proves the canary's own subscription, not yet every channel's: the
+   * client resubscribes a new master's channels in one go, in slot order, so some may still be on
+   * their way. One more SSUBSCRIBE of the canary on that connection, answered in order, proves every
+   * earlier one was done; only then may live messages flow again and the gap be replayed (the
+   * replay's history read starts after it, so nothing falls between the two).
+   */
   private onCanary(shard: Shard): void {
     shard.lastCanary = this.clock.now();
-    if (shard.lostAt === undefined) return;
-    const since = shard.lostAt - GAP_MARGIN_MS;
+    if (shard.lostAt === undefined || shard.confirming) return;
+    const ends = shard.ends;
+    shard.confirming = true;
+    this.options.subscriber.ssubscribe(shard.canary).then(
+      () => {
+        shard.confirming = false;
+        // Lost again meanwhile: wait for the next canary.
+        if (shard.ends !== ends || this.clock.now() - shard.lastCanary > CANARY_STALE_MS) return;
+        this.found(shard);
+      },
+      () => {
+        shard.confirming = false;
+      },
+    );
+  }
+
+  /** The lost shard flows again: its held channels replay from before it was lost. */
+  private found(shard: Shard): void {
+    const since = (shard.lostAt ?? this.clock.now()) - GAP_MARGIN_MS;
     shard.lostAt = undefined;
     const channels = [...this.held.keys()].filter((channel) => this.shardOf(channel) === shard);
     for (const listener of this.gapListeners) listener(since, channels);
@@ -181,7 +212,10 @@ export class ShardSubscriptions {
     const now = this.clock.now();
     const mine =
       nodeKey === undefined ? [] : [...this.shards.values()].filter((s) => this.masterOf(s.canary) === nodeKey);
-    for (const shard of mine.length > 0 ? mine : this.shards.values()) shard.lostAt ??= now;
+    for (const shard of mine.length > 0 ? mine : this.shards.values()) {
+      shard.lostAt ??= now;
+      shard.ends++;
+    }
   }
 
   /**
@@ -198,7 +232,7 @@ export class ShardSubscriptions {
       if (covered.has(master) || !masters.has(master)) continue;
       covered.add(master);
       const now = this.clock.now();
-      this.shards.set(canary, { canary, lastCanary: now, lostAt: now });
+      this.shards.set(canary, { canary, lastCanary: now, lostAt: now, ends: 0 });
       await subscriber.ssubscribe(canary);
     }
   }

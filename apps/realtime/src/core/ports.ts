@@ -161,6 +161,12 @@ export interface BackendHealth {
   mode: "embedded" | "redis";
   state(): "ok" | "down";
   /**
+   * Whether a broadcast can be accepted now. Narrower than `state()`: a lost bus subscription (one
+   * shard failing over) does not stop it, since what this node's sockets miss meanwhile is replayed
+   * from history; a publish that cannot be written fails on its own (503, the sender retries).
+   */
+  acceptsBroadcasts(): boolean;
+  /**
    * `replicated`: a replica holds every accepted broadcast; `degraded`: a master that had replicas
    * has none connected (it accepts alone, a crash of it can lose broadcasts); `single`: no replicas.
    * Absent: `single`.

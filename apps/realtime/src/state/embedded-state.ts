@@ -27,7 +27,7 @@ export function createEmbeddedState(options: EmbeddedStateOptions): SharedState 
     presence: new MemoryPresenceStore(),
     channelMembers: new MemoryChannelMembers(),
     rateLimiter: new MemoryRateLimiter(clock),
-    health: { mode: "embedded", state: () => "ok" },
+    health: { mode: "embedded", state: () => "ok", acceptsBroadcasts: () => true },
     close: async () => stopSweeper(),
   };
 }

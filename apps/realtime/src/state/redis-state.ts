@@ -99,6 +99,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     health: {
       mode: "redis",
       state: () => (commands.status === "ready" && broadcaster.isFlowing() ? "ok" : "down"),
+      acceptsBroadcasts: () => commands.status === "ready",
       durability: () => replicas.durability(),
       mastersWithoutReplica: () => replicas.mastersWithoutReplica(),
     },
