@@ -46,15 +46,37 @@ function compare(a: string, b: string): number {
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
 }
 
+type ForumClient = ReturnType<typeof forumClient>;
+
+/**
+ * Posts a sentinel to each thread and waits until every client has the sentinel of each of its
+ * threads: a channel's events come in offset order, so nothing posted before is still on its way.
+ * The sentinels are then taken out of what the clients saw.
+ */
+async function flushThreads(holders: Array<{ client: ForumClient; threads: number[] }>, tag: string): Promise<void> {
+  const threads = [...new Set(holders.flatMap((holder) => holder.threads))];
+  for (const thread of threads) {
+    const body = { event: "sentinel", to: "thread", thread_id: thread, data: {}, id: `${tag}-${thread}` };
+    expect(await post(c.nodes[thread % 3].url, c.apiKey, body)).toBe(200);
+  }
+  const has = (client: ForumClient, thread: number) => client.seen.some((s) => s.id === `${tag}-${thread}`);
+  await until(() => holders.every(({ client, threads }) => threads.every((t) => has(client, t))), 20000, "sentinels");
+  for (const { client } of holders) {
+    const kept = client.seen.filter((s) => !s.id.startsWith(`${tag}-`));
+    client.seen.splice(0, client.seen.length, ...kept);
+  }
+}
+
 describe("a 3-node cluster on a Redis Cluster (3 masters + 3 replicas)", () => {
   it("fans out 24 threads with members on several nodes, each event once, in offset order", async () => {
+    const threadsOf = (i: number) => THREADS.filter((_, t) => t % 3 === i % 3);
     const clients = Array.from({ length: 9 }, (_, i) =>
       forumClient(c.url, {
         secret: c.jwtSecret,
         userId: 1 + i,
         source: `127.0.0.${110 + i}`,
         transport: i % 3 ? "websocket" : "polling",
-        threads: THREADS.filter((_, t) => t % 3 === i % 3),
+        threads: threadsOf(i),
       }),
     );
     await Promise.all(clients.map((client) => client.ready));
@@ -73,7 +95,10 @@ describe("a 3-node cluster on a Redis Cluster (3 masters + 3 replicas)", () => {
     }
     // Each client holds 8 threads, each thread got 4 events.
     await until(() => clients.every((client) => client.seen.length >= 32), 20000, "every delivery");
-    await wait(300);
+    await flushThreads(
+      clients.map((client, i) => ({ client, threads: threadsOf(i) })),
+      "fan-done",
+    );
     for (const client of clients) {
       expect(client.seen).toHaveLength(32);
       for (const thread of THREADS) {
@@ -105,9 +130,16 @@ describe("a 3-node cluster on a Redis Cluster (3 masters + 3 replicas)", () => {
     expect((await broadcast(c.nodes[2].url, { event: "notice", to: "all", data: {}, id: "everyone" })).status).toBe(
       200,
     );
-    await until(() => got.every((ids) => ids.length === 3), 10000, "every user to get three");
-    await wait(300);
-    for (const ids of got) expect(ids).toEqual(["many-slots", "ten-at-once", "everyone"]);
+    await until(() => got.every((ids) => ids.length >= 3), 10000, "every user to get three");
+    // Sentinels on both kinds of channel (each user's, and all): after them nothing is on its way.
+    expect((await broadcast(c.nodes[0].url, { ...body, event: "sentinel", id: "users-done" })).status).toBe(200);
+    expect((await broadcast(c.nodes[1].url, { event: "sentinel", to: "all", data: {}, id: "all-done" })).status).toBe(
+      200,
+    );
+    await until(() => got.every((ids) => ids.includes("users-done") && ids.includes("all-done")), 10000, "sentinels");
+    for (const ids of got) {
+      expect(ids.filter((id) => !id.endsWith("-done"))).toEqual(["many-slots", "ten-at-once", "everyone"]);
+    }
     for (const socket of sockets) socket.disconnect();
   });
 
@@ -142,6 +174,8 @@ describe("a 3-node cluster on a Redis Cluster (3 masters + 3 replicas)", () => {
     await until(() => events.filter((e) => e.event === "user_online").length === 3, 5000, "three online");
     await c.killNode(doomed.index);
     await until(() => events.filter((e) => e.event === "user_offline").length === 2, 10000, "two offline");
+    // An absence cannot be awaited: watch for a second user_offline over more than a whole reaping
+    // period of every survivor (NODE_TTL_MS 2000) before calling each one exactly once.
     await wait(2500);
     expect(
       events
@@ -207,8 +241,19 @@ describe("a 3-node cluster on a Redis Cluster (3 masters + 3 replicas)", () => {
       () => clients.every((client) => client.seen.length >= accepted.size),
       30000,
       "every accepted broadcast",
+    ).catch((error: Error) => {
+      // Say what is missing where, and what each client went through, rather than only "timed out".
+      const missing = clients.map((client, i) => {
+        const got = new Set(client.seen.map((s) => s.id));
+        const lost = [...accepted].filter(([id]) => !got.has(id));
+        return `client ${i}: ${JSON.stringify(lost)} ${JSON.stringify(client.timeline)}`;
+      });
+      throw new Error(`${error.message}; master killed at ${killedAt}; missing:\n${missing.join("\n")}`);
+    });
+    await flushThreads(
+      clients.map((client) => ({ client, threads })),
+      "kill-done",
     );
-    await wait(500);
     const expected = [...accepted].sort(([, a], [, b]) => compare(a.offset, b.offset));
     for (const client of clients) {
       expect(client.seen.map((s) => s.id).sort()).toEqual([...accepted.keys()].sort());
