@@ -65,6 +65,32 @@ export interface ChannelInterest {
   release(channel: string): void;
 }
 
+/** How many sockets a message was written to: straight to TCP, or queued in the transport. */
+export interface WriteCounts {
+  direct: number;
+  queued: number;
+}
+
+/**
+ * This node's own sockets, as channel delivery sees them (implemented over Socket.IO's rooms, with
+ * each dialect's encoding). Socket ids are the Socket.IO ids.
+ */
+export interface LocalSockets {
+  /** The ids of the local sockets in `channel`; read at once, not kept (it may be the live room). */
+  members(channel: string): Iterable<string>;
+  /** The ids of every local socket (the members of `all`). */
+  everyone(): Iterable<string>;
+  /** The channels with at least one local member (rooms that are not a socket's own). */
+  channels(): Iterable<string>;
+  /**
+   * Writes `message`, encoded once per dialect, to each of these sockets still connected, but those
+   * in `skip` and `message.except`.
+   */
+  write(socketIds: Iterable<string>, message: ChannelMessage, skip?: ReadonlySet<string>): WriteCounts;
+  /** Makes a connected socket a member of `channel`. */
+  join(socketId: string, channel: string): void;
+}
+
 export interface Replay {
   /** False when the gap is older than the history: the client must refetch. */
   recovered: boolean;
