@@ -147,6 +147,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       delivery: new ChannelDelivery({
         sockets: new SocketIoLocalSockets(server),
         history: state.history,
+        interest: state.interest,
         scheduler,
         onDelivered: (message, written) => {
           if (message.meta) metrics.broadcastLatency.observe((clock.now() - message.meta.ts) / 1000);
@@ -316,7 +317,8 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
 function followRooms(io: RealtimeServer, interest: ChannelInterest): void {
   const nsp = io.of("/");
   nsp.adapter.on("create-room", (room: string) => {
-    if (!nsp.sockets.has(room)) interest.hold(room);
+    // The subscription is under way when the join returns; ChannelDelivery awaits it where it matters.
+    if (!nsp.sockets.has(room)) void interest.hold(room);
   });
   nsp.adapter.on("delete-room", (room: string) => {
     if (!nsp.sockets.has(room)) interest.release(room);

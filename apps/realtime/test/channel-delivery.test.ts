@@ -96,11 +96,50 @@ class FakeSockets implements LocalSockets {
     return { direct, queued: 0 };
   }
 
-  join(socketId: string, channel: string): void {
-    if (!this.connected.has(socketId)) return;
+  join(socketId: string, channel: string): boolean {
+    if (!this.connected.has(socketId)) return false;
     const members = this.rooms.get(channel) ?? new Set();
     members.add(socketId);
     this.rooms.set(channel, members);
+    return true;
+  }
+}
+
+/**
+ * This node's subscriptions, like ShardSubscriptions: the first hold of a channel subscribes, and
+ * every hold answers that subscription's promise. `confirm` (or `fail`) answers it, as Redis would.
+ * `auto` answers at once (the memory bus).
+ */
+class FakeInterest {
+  private readonly held = new Map<string, { promise: Promise<void>; confirm: () => void; fail: () => void }>();
+  auto = true;
+
+  hold(channel: string): Promise<void> {
+    let entry = this.held.get(channel);
+    if (!entry) {
+      let confirm!: () => void;
+      let fail!: () => void;
+      const promise = new Promise<void>((resolve, reject) => {
+        confirm = resolve;
+        fail = () => reject(new Error("subscriber down"));
+      });
+      entry = { promise, confirm, fail };
+      this.held.set(channel, entry);
+      if (this.auto) confirm();
+    }
+    return entry.promise;
+  }
+
+  confirm(channel: string): void {
+    this.held.get(channel)!.confirm();
+  }
+
+  fail(channel: string): void {
+    this.held.get(channel)!.fail();
+  }
+
+  get channels(): string[] {
+    return [...this.held.keys()];
   }
 }
 
@@ -108,11 +147,13 @@ function setup() {
   const time = new ManualTime();
   const history = new FakeHistory();
   const sockets = new FakeSockets();
+  const interest = new FakeInterest();
   const written: WriteCounts[] = [];
   const retries: number[] = [];
   const delivery = new ChannelDelivery({
     sockets,
     history,
+    interest,
     scheduler: time,
     onDelivered: (_message, counts) => written.push(counts),
     onReadFailed: (_channel, _attempt, retryInMs) => retries.push(retryInMs),
@@ -121,6 +162,7 @@ function setup() {
     time,
     history,
     sockets,
+    interest,
     delivery,
     written,
     retries,
@@ -184,6 +226,7 @@ describe("ChannelDelivery: a client's recovery (join with since)", () => {
     t.sockets.connect("a");
     t.history.mode = "hold";
     const joined = t.delivery.join("a", CHANNEL, since(0));
+    await settled(); // the read is sent
     t.delivery.deliver(message(3)); // in the read and in the live buffer
     t.live(4); // in the live buffer only
     expect(t.sockets.got.get("a")).toEqual([]);
@@ -232,6 +275,7 @@ describe("ChannelDelivery: a client's recovery (join with since)", () => {
     t.sockets.connect("a");
     t.history.mode = "hold";
     const joined = t.delivery.join("a", CHANNEL, since(0));
+    await settled();
     t.live(2);
     t.history.failNext();
     expect(await joined).toBe(false);
@@ -314,6 +358,7 @@ describe("ChannelDelivery: a gap replay (catchUp)", () => {
     t.delivery = new ChannelDelivery({
       sockets: t.sockets,
       history: { since: (channel) => (read.push(channel), Promise.resolve({ recovered: true, messages: [] })) },
+      interest: t.interest,
       scheduler: t.time,
     });
     const caughtUp = t.delivery.catchUp(Date.now());
@@ -339,7 +384,8 @@ describe("ChannelDelivery: a gap while sockets recover", () => {
     t.live(1);
     t.sockets.connect("a");
     t.history.mode = "hold";
-    const joined = t.delivery.join("a", CHANNEL, since(0)); // its read sees 1 only
+    const joined = t.delivery.join("a", CHANNEL, since(0));
+    await settled(); // its read is sent: it sees 1 only
     t.live(2); // to b; buffered for a
     t.dropped(3, 4); // the shard is lost
     const caughtUp = t.delivery.catchUp(Date.now(), [CHANNEL]); // its canary is back
@@ -413,5 +459,55 @@ describe("ChannelDelivery: a gap while sockets recover", () => {
     await caughtUp;
     expect(t.history.reads).toEqual([since(0), since(2)]);
     expect(t.sockets.got.get("a")).toEqual([1, 2, 3]);
+  });
+});
+
+describe("ChannelDelivery: a join waits for this node's subscription", () => {
+  it("completes a join once the channel's subscription is confirmed, and at once when it is held already", async () => {
+    const t = setup();
+    t.interest.auto = false;
+    t.sockets.connect("a", "b");
+    let joined = false;
+    const first = t.delivery.join("a", CHANNEL).then(() => (joined = true));
+    await settled();
+    expect(joined).toBe(false);
+    t.interest.confirm(CHANNEL);
+    await first;
+    await t.delivery.join("b", CHANNEL);
+    expect(t.interest.channels).toEqual([CHANNEL]);
+  });
+
+  it("reads a recovery's history only after the subscription is confirmed, so that nothing falls between", async () => {
+    const t = setup();
+    t.interest.auto = false;
+    t.dropped(1);
+    t.sockets.connect("a");
+    const joined = t.delivery.join("a", CHANNEL, since(0));
+    await settled();
+    expect(t.history.reads).toEqual([]);
+    t.dropped(2); // published before this node was subscribed: not on its bus
+    t.interest.confirm(CHANNEL);
+    await settled();
+    t.live(3);
+    await advance(t.time, CATCH_UP_WAIT_MS);
+    expect(await joined).toBe(true);
+    expect(t.sockets.got.get("a")).toEqual([1, 2, 3]);
+  });
+
+  it("completes the join when the subscription fails (the bus reports that as a gap)", async () => {
+    const t = setup();
+    t.interest.auto = false;
+    t.sockets.connect("a");
+    const joined = t.delivery.join("a", CHANNEL);
+    await settled();
+    t.interest.fail(CHANNEL);
+    await expect(joined).resolves.toBe(false);
+  });
+
+  it("neither joins nor holds the channel for a socket that left before its join", async () => {
+    const t = setup();
+    await t.delivery.join("gone", CHANNEL);
+    expect(t.interest.channels).toEqual([]);
+    expect([...t.sockets.members(CHANNEL)]).toEqual([]);
   });
 });

@@ -1,10 +1,12 @@
 import { ALL_CHANNEL, isChannelName, isEchoChannelName } from "@mechamap/protocol";
 import { compareOffsets } from "./offsets";
-import type { ChannelMessage, History, LocalSockets, Replay, Scheduler, WriteCounts } from "./ports";
+import type { ChannelInterest, ChannelMessage, History, LocalSockets, Replay, Scheduler, WriteCounts } from "./ports";
 
 export interface ChannelDeliveryOptions {
   sockets: LocalSockets;
   history: History;
+  /** What a join waits for: this node's subscription to the channel (`hold`). */
+  interest: Pick<ChannelInterest, "hold">;
   /** The replay's wait for live delivery, and the backoff of a gap replay's history reads. */
   scheduler: Scheduler;
   /** Told of every live message and what it was written to (metrics). Default: nothing. */
@@ -87,7 +89,7 @@ export class ChannelDelivery {
    */
   async join(socketId: string, channel: string, since?: string): Promise<boolean> {
     if (since === undefined) {
-      if (channel !== ALL_CHANNEL) this.options.sockets.join(socketId, channel);
+      await this.enter(socketId, channel);
       return false;
     }
     return this.recover(channel, since, new Set([socketId]), "client");
@@ -127,8 +129,9 @@ export class ChannelDelivery {
   ): Promise<boolean> {
     const session: RecoverySession = { members, buffer: [], gapped: false };
     this.track(channel, session);
-    if (kind === "client" && channel !== ALL_CHANNEL) for (const id of members) this.options.sockets.join(id, channel);
     try {
+      // Tracked first: live messages from the subscription's start on are buffered for the session.
+      if (kind === "client") for (const id of members) await this.enter(id, channel);
       let last = since;
       let recovered: boolean | undefined;
       do {
@@ -221,6 +224,17 @@ export class ChannelDelivery {
       };
       session.awaiting = { offset, done };
     });
+  }
+
+  /**
+   * Makes the socket a member, and waits until this node gets the channel's messages: until then a
+   * broadcast would reach neither the socket live nor (for a recovery) the history read, which could
+   * run before it was published. Only the first member on this node waits for Redis (the interest
+   * answers at once for a held channel); a failed subscription is a gap, for the bus to report.
+   */
+  private async enter(socketId: string, channel: string): Promise<void> {
+    if (channel === ALL_CHANNEL || !this.options.sockets.join(socketId, channel)) return;
+    await this.options.interest.hold(channel).catch(() => undefined);
   }
 
   private localMembers(channel: string): Iterable<string> {

@@ -59,8 +59,13 @@ export interface Broadcaster {
  * unsubscribes some time after `release`; a bus that brings everything ignores both.
  */
 export interface ChannelInterest {
-  /** The first local member of `channel` joined. */
-  hold(channel: string): void;
+  /**
+   * The first local member of `channel` joined (a later call for a held channel keeps it held).
+   * Resolves once this node gets the channel's messages: at once on a bus that brings everything or
+   * for a channel already held; after the subscription is confirmed otherwise. Never rejects: a
+   * subscription that fails is a gap, which the bus reports (`Broadcaster.onGap`).
+   */
+  hold(channel: string): Promise<void>;
   /** The last local member of `channel` left. */
   release(channel: string): void;
 }
@@ -87,8 +92,8 @@ export interface LocalSockets {
    * in `skip` and `message.except`.
    */
   write(socketIds: Iterable<string>, message: ChannelMessage, skip?: ReadonlySet<string>): WriteCounts;
-  /** Makes a connected socket a member of `channel`. */
-  join(socketId: string, channel: string): void;
+  /** Makes a connected socket a member of `channel`; false when the socket is gone. */
+  join(socketId: string, channel: string): boolean;
 }
 
 export interface Replay {

@@ -58,8 +58,11 @@ export class SocketIoLocalSockets implements LocalSockets {
   }
 
   /** A socket that left meanwhile is not added (a room would keep its id for ever). */
-  join(socketId: string, channel: string): void {
-    void this.main().sockets.get(socketId)?.join(channel);
+  join(socketId: string, channel: string): boolean {
+    const socket = this.main().sockets.get(socketId);
+    // Synchronous on the in-memory adapter (the one every adapter here extends).
+    void socket?.join(channel);
+    return socket !== undefined;
   }
 
   private main(): ReturnType<RealtimeServer["of"]> {
