@@ -3,6 +3,7 @@ import {
   ChannelDelivery,
   READ_RETRY_FIRST_MS,
   READ_RETRY_MAX_MS,
+  TRAILING_MAX_MS,
 } from "../src/core/channel-delivery";
 import { compareOffsets } from "../src/core/offsets";
 import type { ChannelMessage, History, LocalSockets, Replay, WriteCounts } from "../src/core/ports";
@@ -428,7 +429,7 @@ describe("ChannelDelivery: a gap while sockets recover", () => {
     expect(t.sockets.got.get("a")).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  it("does not move a gap replay's start past what it missed when live messages reached other sockets meanwhile", async () => {
+  it("does not move a gap replay's start past what it missed when a replay reached other sockets meanwhile", async () => {
     const t = setup();
     await t.members("b");
     t.live(1);
@@ -442,8 +443,44 @@ describe("ChannelDelivery: a gap while sockets recover", () => {
     const caughtUp = t.delivery.catchUp(Date.now(), [CHANNEL]);
     await advance(t.time, CATCH_UP_WAIT_MS);
     await caughtUp;
-    expect(t.history.reads).toEqual([since(0), since(1)]);
-    expect(t.sockets.got.get("b")).toEqual([1, 2, 3]);
+    expect(t.history.reads).toEqual([since(0), since(3), since(1)]); // a from its own offset, b from 1
+    t.live(4);
+    expect(t.sockets.got.get("a")).toEqual([1, 2, 3, 4]);
+    expect(t.sockets.got.get("b")).toEqual([1, 2, 3, 4]);
+  });
+
+  it("does not send a late live copy of what a replay sent after its wait ended, and sends newer ones", async () => {
+    const t = setup();
+    await t.members("b");
+    t.live(1);
+    t.dropped(2, 3); // their bus copies lag more than CATCH_UP_WAIT_MS
+    t.sockets.connect("a");
+    const joined = t.delivery.join("a", CHANNEL, since(0));
+    await advance(t.time, CATCH_UP_WAIT_MS);
+    await joined;
+    t.delivery.deliver({ channel: CHANNEL, event: "typing", data: { i: 99 } }); // ephemeral: at once
+    t.delivery.deliver(message(2));
+    t.delivery.deliver(message(3));
+    t.live(4);
+    t.live(5);
+    expect(t.sockets.got.get("a")).toEqual([1, 2, 3, 99, 4, 5]);
+    expect(t.sockets.got.get("b")).toEqual([1, 99, 2, 3, 4, 5]);
+  });
+
+  it("stops keeping a replay's sockets apart after TRAILING_MAX_MS", async () => {
+    const t = setup();
+    await t.members("b");
+    t.live(1);
+    t.dropped(2);
+    t.sockets.connect("a");
+    const joined = t.delivery.join("a", CHANNEL, since(0));
+    await advance(t.time, CATCH_UP_WAIT_MS);
+    await joined;
+    await advance(t.time, TRAILING_MAX_MS);
+    const caughtUp = t.delivery.catchUp(Date.now(), [CHANNEL]);
+    await advance(t.time, CATCH_UP_WAIT_MS);
+    await caughtUp;
+    expect(t.history.reads).toEqual([since(0), since(1)]); // one replay for both, from the live position
   });
 
   it("starts the next gap replay after a replay that ran ahead of live delivery for every member", async () => {

@@ -24,6 +24,11 @@ export const CATCH_UP_WAIT_MS = 1000;
 /** A gap replay whose history read fails tries again after 100 ms, doubling up to every 2 s. */
 export const READ_RETRY_FIRST_MS = 100;
 export const READ_RETRY_MAX_MS = 2000;
+/**
+ * How long the members of a replay that ran ahead of live delivery stay apart ("trailing"), unless
+ * live delivery gets there first: long enough for the bus to notice a lost shard and signal its gap.
+ */
+export const TRAILING_MAX_MS = 60_000;
 /** Channels whose last delivered offset is remembered (the least recently delivered are forgotten). */
 const MAX_TRACKED_CHANNELS = 100_000;
 
@@ -38,6 +43,12 @@ interface RecoverySession {
   gapped: boolean;
   /** Set while the session waits for live delivery to reach what the replay already sent. */
   awaiting?: { offset: string; done: () => void };
+  /**
+   * Set once the session is done but live delivery is still behind what it sent (its wait timed
+   * out): live messages up to this offset are not sent to its members again, the first newer one
+   * ends the session, and a gap replays from here for them. Ends at TRAILING_MAX_MS at the latest.
+   */
+  trailing?: { offset: string; end: () => void };
 }
 
 /**
@@ -65,12 +76,7 @@ export class ChannelDelivery {
   readonly deliver = (message: ChannelMessage): void => {
     const { channel, meta } = message;
     const sessions = this.recovering.get(channel);
-    let skip: ReadonlySet<string> | undefined;
-    if (sessions) {
-      // A recovery session sends them this one in order, after its replay.
-      for (const session of sessions) session.buffer.push(message);
-      skip = membersOf(sessions);
-    }
+    const skip = sessions && this.holdBack(sessions, message);
     const written = this.options.sockets.write(this.localMembers(channel), message, skip);
     if (meta) {
       this.remember(channel, meta.offset);
@@ -82,6 +88,27 @@ export class ChannelDelivery {
     }
     this.onDelivered(message, written);
   };
+
+  /**
+   * Who of the channel's recovering sockets must not get this live message now: a running session
+   * buffers it and sends it in order after its replay; a trailing one already sent it (or, newer
+   * than what it sent, ends). Ephemeral messages go to trailing sessions at once.
+   */
+  private holdBack(sessions: Set<RecoverySession>, message: ChannelMessage): ReadonlySet<string> | undefined {
+    let skip: Set<string> | undefined;
+    for (const session of sessions) {
+      if (!session.trailing) session.buffer.push(message);
+      else if (!message.meta) continue;
+      else if (compareOffsets(message.meta.offset, session.trailing.offset) > 0) {
+        session.trailing.end();
+        continue;
+      }
+      if (sessions.size === 1) return session.members;
+      skip ??= new Set();
+      for (const id of session.members) skip.add(id);
+    }
+    return skip;
+  }
 
   /**
    * Makes a socket a member of `channel`; with `since`, first replays what it missed after that offset.
@@ -100,17 +127,25 @@ export class ChannelDelivery {
    * channel): replays to the local members what they may have missed, from the channel's last
    * delivered offset (else from that time: offsets are Redis times). Members already recovering the
    * channel read again from their own offset when their session gets there. Resolves when done.
+   * The replays start (and hold live messages back) before this returns: call it from the gap signal,
+   * before the next live message of those channels.
    */
   async catchUp(sinceMs: number, only?: readonly string[]): Promise<void> {
     const channels = only ?? [...this.options.sockets.channels(), ALL_CHANNEL];
     const replays: Array<Promise<boolean>> = [];
     for (const channel of new Set(channels)) {
       if (!hasHistory(channel)) continue;
-      const sessions = this.recovering.get(channel);
-      for (const session of sessions ?? []) {
+      for (const session of [...(this.recovering.get(channel) ?? [])]) {
+        if (session.trailing) {
+          // Done, ahead of live delivery: its members read from their own offset.
+          session.trailing.end();
+          replays.push(this.recover(channel, session.trailing.offset, session.members, "gap"));
+          continue;
+        }
         session.gapped = true;
         session.awaiting?.done();
       }
+      const sessions = this.recovering.get(channel);
       const busy = sessions && membersOf(sessions);
       const members = new Set<string>();
       for (const id of this.localMembers(channel)) if (!busy?.has(id)) members.add(id);
@@ -129,6 +164,7 @@ export class ChannelDelivery {
   ): Promise<boolean> {
     const session: RecoverySession = { members, buffer: [], gapped: false };
     this.track(channel, session);
+    let trailing = false;
     try {
       // Tracked first: live messages from the subscription's start on are buffered for the session.
       if (kind === "client") for (const id of members) await this.enter(id, channel);
@@ -150,11 +186,11 @@ export class ChannelDelivery {
           if (!session.gapped) last = this.flush(session, session.buffer.splice(0), last);
         }
       } while (session.gapped);
-      if (last !== since) this.settle(channel, session, last);
+      trailing = this.finish(channel, session, last, last !== since);
       return recovered;
     } finally {
       // Synchronous from the last await on: no live message can slip between flush and untrack.
-      this.untrack(channel, session);
+      if (!trailing) this.untrack(channel, session);
     }
   }
 
@@ -201,16 +237,25 @@ export class ChannelDelivery {
   }
 
   /**
-   * A replay that ran ahead of live delivery (its wait timed out: the node did not hold the channel
-   * before, or the bus lost those messages) leaves its members ahead of `lastDelivered`. When they are
-   * all of the channel's members, that is where the channel stands: a later gap replays from there,
-   * not once more what they already have.
+   * Where a session that sent up to `last` leaves its members; true when they go on trailing. Live
+   * delivery got there: they are members like the others. It did not (the wait timed out: the node
+   * did not hold the channel before, the bus lags, or the bus lost those messages): they trail, so
+   * that late live copies and the next gap replay do not send them again what they have. When they
+   * are all of the channel's members and `sent` something, that is also where the channel stands:
+   * a gap after their trailing ended starts there.
    */
-  private settle(channel: string, session: RecoverySession, last: string): void {
+  private finish(channel: string, session: RecoverySession, last: string, sent: boolean): boolean {
     const delivered = this.lastDelivered.get(channel);
-    if (delivered !== undefined && compareOffsets(delivered, last) >= 0) return;
-    for (const id of this.localMembers(channel)) if (!session.members.has(id)) return;
-    this.remember(channel, last);
+    if (delivered !== undefined && compareOffsets(delivered, last) >= 0) return false;
+    if (sent && every(this.localMembers(channel), (id) => session.members.has(id))) this.remember(channel, last);
+    session.buffer = [];
+    const stop = this.options.scheduler.after(TRAILING_MAX_MS, () => end());
+    const end = (): void => {
+      stop();
+      this.untrack(channel, session);
+    };
+    session.trailing = { offset: last, end };
+    return true;
   }
 
   /** Resolves once live delivery passed `offset` on this channel, a gap was signalled, or after CATCH_UP_WAIT_MS. */
@@ -267,6 +312,11 @@ export class ChannelDelivery {
 function hasHistory(channel: string): boolean {
   if (channel === ALL_CHANNEL) return true;
   return (isChannelName(channel) || isEchoChannelName(channel)) && !channel.startsWith("presence.");
+}
+
+function every<T>(items: Iterable<T>, test: (item: T) => boolean): boolean {
+  for (const item of items) if (!test(item)) return false;
+  return true;
 }
 
 /** Every socket of these sessions (one session's own set when there is one). */
