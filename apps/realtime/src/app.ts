@@ -4,6 +4,7 @@ import { createApiKeyVerifier } from "./auth/api-key-verifier";
 import { createJwtTokenVerifier, signToken } from "./auth/jwt-token-verifier";
 import { createLaravelChannelAuthorizer } from "./auth/laravel-channel-authorizer";
 import { createLaravelBroadcastAuthorizer } from "./auth/laravel-broadcast-authorizer";
+import { ChannelDelivery } from "./core/channel-delivery";
 import { ChannelPresence } from "./core/channel-presence";
 import { parseLaravelMessage } from "./core/laravel-message";
 import { createOriginAllowlist } from "./auth/origin-allowlist";
@@ -28,7 +29,7 @@ import { errorDetail, Logger } from "./observability/logger";
 import type { RealtimeMetrics } from "./observability/metrics";
 import { handshakeRate } from "./socket/connection-limits";
 import { createSocketServer } from "./socket/create-socket-server";
-import { LocalDelivery } from "./socket/local-delivery";
+import { SocketIoLocalSockets } from "./socket/socket-io-local-sockets";
 import { startSlowConsumerGuard } from "./socket/internals/slow-consumer-guard";
 import { createSocketDirectory } from "./socket/socket-directory";
 import { TokenExpiry } from "./socket/token-expiry";
@@ -143,10 +144,24 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       onFailure: (code) => metrics.authFailures.inc({ kind: code }),
     },
     buildContext: (server) => ({
-      delivery: new LocalDelivery(server, state.history, (message, written) => {
-        if (message.meta) metrics.broadcastLatency.observe((clock.now() - message.meta.ts) / 1000);
-        if (written.direct > 0) metrics.socketWrites.inc({ path: "direct" }, written.direct);
-        if (written.queued > 0) metrics.socketWrites.inc({ path: "queued" }, written.queued);
+      delivery: new ChannelDelivery({
+        sockets: new SocketIoLocalSockets(server),
+        history: state.history,
+        interest: state.interest,
+        scheduler,
+        onDelivered: (message, written) => {
+          if (message.meta) metrics.broadcastLatency.observe((clock.now() - message.meta.ts) / 1000);
+          if (written.direct > 0) metrics.socketWrites.inc({ path: "direct" }, written.direct);
+          if (written.queued > 0) metrics.socketWrites.inc({ path: "queued" }, written.queued);
+        },
+        // Every channel of a lost shard fails at once: one warning each, the retries at debug level.
+        onReadFailed: (channel, attempt, retryInMs, error) =>
+          logger[attempt === 1 ? "warn" : "debug"]("gap replay: history read failed, retrying", {
+            channel,
+            attempt,
+            retry_in_ms: retryInMs,
+            ...errorDetail(error),
+          }),
       }),
       authorizer,
       presence: state.presence,
@@ -302,7 +317,8 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
 function followRooms(io: RealtimeServer, interest: ChannelInterest): void {
   const nsp = io.of("/");
   nsp.adapter.on("create-room", (room: string) => {
-    if (!nsp.sockets.has(room)) interest.hold(room);
+    // The subscription is under way when the join returns; ChannelDelivery awaits it where it matters.
+    if (!nsp.sockets.has(room)) void interest.hold(room);
   });
   nsp.adapter.on("delete-room", (room: string) => {
     if (!nsp.sockets.has(room)) interest.release(room);

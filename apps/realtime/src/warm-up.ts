@@ -79,7 +79,7 @@ export interface WarmUpOptions {
 export async function warmUpCalls(options: WarmUpOptions): Promise<number> {
   if (options.calls <= 0) return 0;
   const state = createEmbeddedState({ historySize: 10, historyTtlS: 60, clock: systemClock });
-  // No delivery: the node's own (LocalDelivery, the frame writer) would learn from calls with no
+  // No delivery: the node's own (ChannelDelivery, the frame writer) would learn from calls with no
   // socket to write to, and their compiled code would then be wrong for the real ones.
   state.broadcaster.onMessage(() => undefined);
   const key = randomBytes(24).toString("base64url");

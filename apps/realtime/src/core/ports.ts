@@ -59,10 +59,41 @@ export interface Broadcaster {
  * unsubscribes some time after `release`; a bus that brings everything ignores both.
  */
 export interface ChannelInterest {
-  /** The first local member of `channel` joined. */
-  hold(channel: string): void;
+  /**
+   * The first local member of `channel` joined (a later call for a held channel keeps it held).
+   * Resolves once this node gets the channel's messages: at once on a bus that brings everything or
+   * for a channel already held; after the subscription is confirmed otherwise. Never rejects: a
+   * subscription that fails is a gap, which the bus reports (`Broadcaster.onGap`).
+   */
+  hold(channel: string): Promise<void>;
   /** The last local member of `channel` left. */
   release(channel: string): void;
+}
+
+/** How many sockets a message was written to: straight to TCP, or queued in the transport. */
+export interface WriteCounts {
+  direct: number;
+  queued: number;
+}
+
+/**
+ * This node's own sockets, as channel delivery sees them (implemented over Socket.IO's rooms, with
+ * each dialect's encoding). Socket ids are the Socket.IO ids.
+ */
+export interface LocalSockets {
+  /** The ids of the local sockets in `channel`; read at once, not kept (it may be the live room). */
+  members(channel: string): Iterable<string>;
+  /** The ids of every local socket (the members of `all`). */
+  everyone(): Iterable<string>;
+  /** The channels with at least one local member (rooms that are not a socket's own). */
+  channels(): Iterable<string>;
+  /**
+   * Writes `message`, encoded once per dialect, to each of these sockets still connected, but those
+   * in `skip` and `message.except`.
+   */
+  write(socketIds: Iterable<string>, message: ChannelMessage, skip?: ReadonlySet<string>): WriteCounts;
+  /** Makes a connected socket a member of `channel`; false when the socket is gone. */
+  join(socketId: string, channel: string): boolean;
 }
 
 export interface Replay {

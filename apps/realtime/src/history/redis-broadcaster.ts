@@ -151,7 +151,7 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
     return this.subscriptions.isFlowing();
   }
 
-  /** Resolves once subscribed (tests wait for it; the node need not, see ShardSubscriptions.hold). */
+  /** Resolves once subscribed (a joining socket waits for it: core/channel-delivery.ts). */
   hold(channel: string): Promise<void> {
     return this.subscriptions.hold(channel);
   }

@@ -74,7 +74,7 @@ function isEchoRequest(request: unknown): request is { channel?: unknown; auth?:
 
 /**
  * From its first Echo-shaped request on, a socket gets broadcasts as Echo expects them, `(channel,
- * data)` (local-delivery.ts). Refusals are `subscription_error (channel, status)` events, not acks.
+ * data)` (socket-io-local-sockets.ts). Refusals are `subscription_error (channel, status)` events, not acks.
  */
 function onEchoRequest(
   context: SocketContext,

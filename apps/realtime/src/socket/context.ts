@@ -1,5 +1,6 @@
 import type { AckErrorCode } from "@mechamap/protocol";
 import type { TokenVerifier } from "../auth/jwt-token-verifier";
+import type { ChannelDelivery } from "../core/channel-delivery";
 import type { ChannelPresence } from "../core/channel-presence";
 import type {
   BroadcastAuthorizer,
@@ -11,12 +12,11 @@ import type {
 } from "../core/ports";
 import type { RealtimeMetrics } from "../observability/metrics";
 import type { Logger } from "../observability/logger";
-import type { LocalDelivery } from "./local-delivery";
 import type { TokenExpiry } from "./token-expiry";
 
 /** What the client-event handlers need; built once in the socket server factory. */
 export interface SocketContext {
-  delivery: LocalDelivery;
+  delivery: ChannelDelivery;
   authorizer: ChannelAuthorizer;
   presence: PresenceStore;
   directory: SocketDirectory;

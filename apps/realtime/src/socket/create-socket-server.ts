@@ -144,7 +144,7 @@ async function recoverFromHandshake(context: SocketContext, socket: RealtimeSock
     const offset = (since as Record<string, unknown>)[channel];
     if (typeof offset !== "string") continue;
     try {
-      const recovered = await context.delivery.join(socket, channel, offset);
+      const recovered = await context.delivery.join(socket.id, channel, offset);
       context.metrics.historyReplays.inc({ outcome: recovered ? "recovered" : "gap" });
       if (!recovered) socket.emit("recovery_failed", { channel });
     } catch (error) {

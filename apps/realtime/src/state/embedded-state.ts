@@ -23,7 +23,7 @@ export function createEmbeddedState(options: EmbeddedStateOptions): SharedState 
     broadcaster: new MemoryBroadcaster(history, clock),
     history,
     // One process: every message is already here.
-    interest: { hold: () => undefined, release: () => undefined },
+    interest: { hold: () => Promise.resolve(), release: () => undefined },
     presence: new MemoryPresenceStore(),
     channelMembers: new MemoryChannelMembers(),
     rateLimiter: new MemoryRateLimiter(clock),

@@ -38,7 +38,8 @@ export async function echoSubscribe(
     const member = await admit(context, echo, socket, channel, headersOf(request.auth));
     if (socket.disconnected) return;
     (socket.data.subscriptions ??= new Set()).add(channel);
-    void socket.join(channel);
+    // Through the one delivery path: it waits until this node gets the channel's messages.
+    await context.delivery.join(socket.id, channel);
     if (member) await joinPresence(echo, socket, channel, member);
   } catch (error) {
     if (!(error instanceof Refused)) throw error;

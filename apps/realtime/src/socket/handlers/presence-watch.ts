@@ -15,10 +15,9 @@ export async function presenceWatch(context: SocketContext, socket: RealtimeSock
   const userIds = [...new Set(ids as string[])];
   const watching = (socket.data.watching ??= new Set());
   if (new Set([...watching, ...userIds]).size > MAX_WATCHED_USERS) throw new AckError("subscription_limit");
-  for (const userId of userIds) {
-    watching.add(userId);
-    void socket.join(presenceChannel(userId));
-  }
+  for (const userId of userIds) watching.add(userId);
+  // Subscribed before the lookup: a transition after it reaches the socket, one before it is in the answer.
+  await Promise.all(userIds.map((userId) => context.delivery.join(socket.id, presenceChannel(userId))));
   const found = await context.presence.lookup(userIds);
   return { online: userIds.filter((userId) => found.get(userId)?.online) };
 }

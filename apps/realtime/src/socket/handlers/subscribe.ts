@@ -19,7 +19,7 @@ export async function subscribe(context: SocketContext, socket: RealtimeSocket, 
   if (verdict === "unavailable") throw new AckError("auth_unavailable");
   if (socket.disconnected) throw new AckError("invalid");
   subscriptions.add(channel);
-  const recovered = await context.delivery.join(socket, channel, since);
+  const recovered = await context.delivery.join(socket.id, channel, since);
   if (since !== undefined) context.metrics.historyReplays.inc({ outcome: recovered ? "recovered" : "gap" });
   return { channel, recovered };
 }
