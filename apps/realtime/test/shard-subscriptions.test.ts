@@ -57,7 +57,7 @@ describe("ShardSubscriptions: a lost shard comes back", () => {
   it("replays the gap only once a resubscription sent before the canary is confirmed, and drops live messages until then", async () => {
     const { time, shard, keys, delivered, gaps, subscriptions } = await started();
     gaps.length = 0;
-    shard.spublish(keys.channel("thread.7"), "1|before");
+    void shard.spublish(keys.channel("thread.7"), "1|before");
     expect(delivered).toEqual(["1|before"]);
 
     // The connection ends; ioredis reconnects and resubscribes every channel in one go.
@@ -70,7 +70,7 @@ describe("ShardSubscriptions: a lost shard comes back", () => {
     // The canary alone does not prove thread.7's subscription: nothing is replayed yet, and what
     // comes live meanwhile is left to the replay (history holds it).
     expect(gaps).toEqual([]);
-    shard.spublish(keys.channel("thread.7"), "2|during");
+    void shard.spublish(keys.channel("thread.7"), "2|during");
     expect(delivered).toEqual(["1|before"]);
     expect(subscriptions.isFlowing()).toBe(false);
 
@@ -80,7 +80,7 @@ describe("ShardSubscriptions: a lost shard comes back", () => {
     await Promise.resolve();
     expect(gaps).toEqual([expect.arrayContaining(["thread.7", "all"])]);
     expect(subscriptions.isFlowing()).toBe(true);
-    shard.spublish(keys.channel("thread.7"), "3|after");
+    void shard.spublish(keys.channel("thread.7"), "3|after");
     expect(delivered).toEqual(["1|before", "3|after"]);
     subscriptions.stop();
   });

@@ -7,6 +7,8 @@ import { systemClock, systemScheduler, type Cancel, type Clock, type Scheduler }
 /** How often each shard's canary goes round, and how late it may be before the shard counts as lost. */
 const CANARY_EVERY_MS = 500;
 const CANARY_STALE_MS = 2000;
+/** How long a join waits for its channel's subscription before the gap replay takes over. */
+const HOLD_WAIT_MS = 2000;
 /** Clock skew between nodes and Redis that a gap replay allows for. */
 const GAP_MARGIN_MS = 1000;
 
@@ -98,8 +100,9 @@ export class ShardSubscriptions {
 
   /**
    * The node has a member of `channel` now: subscribe (or keep the lingering subscription).
-   * Resolves once Redis confirmed; callers need not wait: the SSUBSCRIBE is written at once, before
-   * the member's ack leaves this node, and a failure (subscriber down) is handled as a gap.
+   * Resolves once Redis confirmed, or after HOLD_WAIT_MS at most: a subscriber that is away keeps the
+   * SSUBSCRIBE queued until it is back, and a join must not wait for that. A subscription that failed
+   * or is late marks its shard lost, so the gap replay brings what the channel's sockets miss.
    */
   hold(channel: string): Promise<void> {
     const entry = this.held.get(channel);
@@ -108,10 +111,21 @@ export class ShardSubscriptions {
       entry.linger = undefined;
       return entry.subscribed;
     }
-    const subscribed = this.options.subscriber
-      .ssubscribe(this.options.keys.channel(channel))
-      .then(() => undefined)
-      .catch(() => this.lose());
+    const confirmed = this.options.subscriber.ssubscribe(this.options.keys.channel(channel)).then(
+      () => true,
+      () => false,
+    );
+    const subscribed = new Promise<void>((resolve) => {
+      const late = this.scheduler.after(HOLD_WAIT_MS, () => {
+        this.loseShardOf(channel);
+        resolve();
+      });
+      void confirmed.then((ok) => {
+        late();
+        if (!ok) this.loseShardOf(channel);
+        resolve();
+      });
+    });
     this.held.set(channel, { subscribed });
     return subscribed;
   }
@@ -205,6 +219,13 @@ export class ShardSubscriptions {
     if ([...this.shards.values()].every((each) => each.lostAt === undefined)) {
       for (const resolve of this.flowingWaiters.splice(0)) resolve();
     }
+  }
+
+  private loseShardOf(channel: string): void {
+    const shard = this.shardOf(channel);
+    if (!shard) return this.lose();
+    shard.lostAt ??= this.clock.now();
+    shard.ends++;
   }
 
   /** Marks the shards of a subscriber that ended as lost (every shard when it cannot tell which). */
