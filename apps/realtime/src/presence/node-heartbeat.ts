@@ -51,6 +51,8 @@ export class NodeHeartbeat {
   private readonly key: string;
   private stopBeating: Cancel | null = null;
   private stopped: Promise<void> | null = null;
+  /** The reaping under way on this node: its stores' sweeps share it instead of reaping side by side. */
+  private reaping: Promise<void> | null = null;
 
   constructor(private readonly options: NodeHeartbeatOptions) {
     this.clock = options.clock ?? systemClock;
@@ -92,7 +94,12 @@ export class NodeHeartbeat {
    * Reaps, in every member store, the nodes silent since `now - NODE_TTL_MS`, then forgets them. A
    * sweep that fails half way leaves them to the next one, which finds nothing reaped twice.
    */
-  async reapDead(now: number): Promise<void> {
+  reapDead(now: number): Promise<void> {
+    this.reaping ??= this.reap(now).finally(() => (this.reaping = null));
+    return this.reaping;
+  }
+
+  private async reap(now: number): Promise<void> {
     const cutoff = now - this.options.nodeTtlMs;
     const dead = await this.options.redis.zrangebyscore(this.key, "-inf", cutoff);
     if (dead.length === 0) return;

@@ -165,10 +165,14 @@ export class RedisChannelMembers implements ChannelMembers {
         return [];
       });
       const byChannel = new Map<string, string[]>();
+      const unreadable: string[] = [];
       for (const entry of entries) {
         const channel = channelOf(entry);
-        byChannel.set(channel, [...(byChannel.get(channel) ?? []), entry]);
+        if (channel === undefined) unreadable.push(entry);
+        else byChannel.set(channel, [...(byChannel.get(channel) ?? []), entry]);
       }
+      // Not written by this store: dropped, or the bucket's sweep would stop at it for ever.
+      if (unreadable.length > 0) await redis.zrem(key, ...unreadable).catch(onError);
       const failed = await Promise.all(
         [...byChannel].map(async ([channel, named]) => {
           try {
@@ -254,9 +258,14 @@ export class RedisChannelMembers implements ChannelMembers {
   }
 }
 
-/** The channel an index entry names (entries are JSON `[channel, nonce]`, written by this store). */
-function channelOf(entry: string): string {
-  return (JSON.parse(entry) as [string, string])[0];
+/** The channel an index entry names (entries are JSON `[channel, nonce]`); undefined for anything else. */
+function channelOf(entry: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(entry);
+    return Array.isArray(parsed) && typeof parsed[0] === "string" ? parsed[0] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Members come back from Redis as the JSON this store wrote; anything else is skipped. */

@@ -157,6 +157,21 @@ export function channelMembersSuites(name: string, connect: () => RedisClient): 
       await nodeB.stop();
     });
 
+    it("drops an index entry it cannot read instead of stopping its bucket's sweep at it", async () => {
+      const { time, prefix, node } = setUp();
+      const nodeB = node("b");
+      const keys = new KeySpace(prefix);
+      const channel = Array.from({ length: 64 }, (_, i) => `presence-junk.${i}`).find(
+        (name) => keys.memberLeavesBucket(name) === 3,
+      )!;
+      const redis = open();
+      await redis.zadd(keys.memberLeaves(3), 0, "not json");
+      await nodeB.join(channel, member(1), "b1", time.now());
+      await nodeB.leave(channel, "1", "b1", time.now());
+      expect(await nodeB.takeExpired(time.now())).toEqual([{ channel, member: member(1) }]);
+      expect(await redis.zcard(keys.memberLeaves(3))).toBe(0);
+    });
+
     it("shares the node heartbeat with user presence: whichever store sweeps first, both reap the dead node", async () => {
       const time = new ManualTime();
       const prefix = uniquePrefix();
