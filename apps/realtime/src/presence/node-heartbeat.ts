@@ -63,6 +63,16 @@ export class NodeHeartbeat {
     this.members.push(member);
   }
 
+  /**
+   * Reaps what an earlier process under this NODE_ID left registered (a crash, then a restart
+   * within NODE_TTL_MS: its beats would keep those sockets alive for ever). Run before this
+   * process registers anything; its users leave after the grace unless they come back.
+   */
+  async reapEarlierSelf(): Promise<void> {
+    const now = this.clock.now();
+    await Promise.all(this.members.map((member) => member.reap([this.options.nodeId], now)));
+  }
+
   /** Beats at once and then every third of NODE_TTL_MS; a second call does nothing. */
   start(): void {
     if (this.stopBeating) return;

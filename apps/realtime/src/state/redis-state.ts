@@ -86,6 +86,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     await replicas.start();
     await broadcaster.start();
     await RedisScript.loadAll(commands);
+    await presenceOptions.heartbeat.reapEarlierSelf();
   } catch (error) {
     await closeConnections();
     throw error;

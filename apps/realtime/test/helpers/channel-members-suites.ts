@@ -204,6 +204,40 @@ export function channelMembersSuites(name: string, connect: () => RedisClient): 
       await b.heartbeat.stop();
     });
 
+    it("reaps, when a node starts again under the same NODE_ID, what its crashed process left: once, in both stores", async () => {
+      const time = new ManualTime();
+      const prefix = uniquePrefix();
+      const base = { prefix, nodeTtlMs: 1000, graceMs: 500, clock: time, scheduler: time };
+      const nodeOf = (nodeId: string, redis: RedisClient, scheduler: Scheduler = time) => {
+        const heartbeat = new NodeHeartbeat({ ...base, redis, nodeId, onError: fail, scheduler });
+        const options = { ...base, redis, nodeId, onError: fail, scheduler, heartbeat };
+        return { heartbeat, users: new RedisPresenceStore(options), channels: new RedisChannelMembers(options) };
+      };
+      const crashed = nodeOf("a", open(), deadScheduler);
+      const b = nodeOf("b", open());
+      await startBeating(
+        prefix,
+        { startHeartbeat: () => crashed.heartbeat.start() },
+        { startHeartbeat: () => b.heartbeat.start() },
+      );
+      await crashed.users.connect("1", "a1", time.now());
+      await crashed.channels.join("presence-chat.1", member(1), "a1", time.now());
+      // The process dies (its timers with it) and starts again under the same id before NODE_TTL_MS.
+      const again = nodeOf("a", open());
+      await again.heartbeat.reapEarlierSelf();
+      again.heartbeat.start();
+      await again.channels.join("presence-chat.2", member(2), "a2", time.now());
+
+      await time.advance(base.graceMs);
+      const [left, offline] = [await b.channels.takeExpired(time.now()), await b.users.takeExpired(time.now())];
+      expect(left).toEqual([{ channel: "presence-chat.1", member: member(1) }]);
+      expect(offline).toEqual(["1"]);
+      await time.advance(base.nodeTtlMs * 2); // the new process beats: nothing else is reaped
+      expect(await b.channels.takeExpired(time.now())).toEqual([]);
+      expect(await b.channels.list("presence-chat.2")).toEqual([member(2)]);
+      await Promise.all([again.heartbeat.stop(), b.heartbeat.stop()]);
+    });
+
     it("registers a node's memberships again when Redis lost them, at its next heartbeat", async () => {
       const { time, prefix, options, node } = setUp();
       const nodeB = node("b");
