@@ -83,6 +83,8 @@ return left
 /** Due entries read per leave bucket and round; a sweep reads at most MAX_ROUNDS of them. */
 const PAGE = 200;
 const MAX_ROUNDS = 10;
+/** Held channels whose memberships one heartbeat checks (one SCARD each). */
+const CHECKED_PER_BEAT = 256;
 const BUCKETS = Array.from({ length: MEMBER_LEAVE_BUCKETS }, (_, bucket) => bucket);
 
 /** The same knobs as user presence: one heartbeat period, one grace, one clock, one heartbeat. */
@@ -97,6 +99,8 @@ export class RedisChannelMembers implements ChannelMembers {
   /** Makes index entries unique: this process's, then a counter. */
   private readonly nonceStem = `${randomBytes(6).toString("base64url")}.`;
   private nonces = 0;
+  /** Where the next heartbeat's check of the held channels starts. */
+  private checkFrom = 0;
 
   constructor(private readonly options: RedisChannelMembersOptions) {
     this.keys = new KeySpace(options.prefix);
@@ -218,16 +222,24 @@ export class RedisChannelMembers implements ChannelMembers {
   /**
    * Registers this node's memberships again where Redis lost them: per channel, when Redis counts
    * fewer or more of its sockets there than it has (a failover that lost writes, a Redis restart).
+   * At most CHECKED_PER_BEAT channels a beat, in turn, so a node in many channels stays cheap.
    */
   private async check(): Promise<void> {
     const { redis, nodeId } = this.options;
-    const channels = [...this.local];
+    const held = [...this.local];
+    // A bounded turn of the channels per beat: every channel is checked within held / CHECKED_PER_BEAT beats.
+    const from = held.length === 0 ? 0 : this.checkFrom % held.length;
+    const channels = Array.from(
+      { length: Math.min(held.length, CHECKED_PER_BEAT) },
+      (_, i) => held[(from + i) % held.length],
+    );
+    this.checkFrom = from + channels.length;
     const [indexed, ...counts] = await Promise.all([
       redis.scard(this.keys.nodeChannels(nodeId)),
       ...channels.map(([channel]) => redis.scard(`${this.keys.channelMembers(channel)}:n:${nodeId}`)),
     ]);
-    if (indexed < channels.length) {
-      await redis.sadd(this.keys.nodeChannels(nodeId), ...channels.map(([channel]) => channel));
+    if (indexed < held.length) {
+      await redis.sadd(this.keys.nodeChannels(nodeId), ...held.map(([channel]) => channel));
     }
     await Promise.all(
       channels.map(async ([channel, mine], i) => {

@@ -260,6 +260,29 @@ export function channelMembersSuites(name: string, connect: () => RedisClient): 
       await nodeB.stop();
     });
 
+    it("checks a bounded turn of its channels a heartbeat, and in two beats every one of 300", async () => {
+      const { time, prefix, options, node } = setUp();
+      const nodeB = node("b");
+      await startBeating(prefix, nodeB);
+      const channels = Array.from({ length: 300 }, (_, i) => `presence-turn.${i}`);
+      await Promise.all(channels.map((channel) => nodeB.join(channel, member(1), `b-${channel}`, time.now())));
+      const keys = new KeySpace(prefix);
+      const redis = open();
+      const lose = (channel: string) => {
+        const stem = keys.channelMembers(channel);
+        return Promise.all([redis.del(stem), redis.del(`${stem}:s:1`), redis.del(`${stem}:n:b`)]);
+      };
+      await Promise.all(channels.map(lose));
+      const listed = async () =>
+        (await Promise.all(channels.map((channel) => nodeB.list(channel)))).filter((members) => members.length > 0);
+
+      await time.advance(Math.floor(options.nodeTtlMs / 3));
+      expect(await listed()).toHaveLength(256);
+      await time.advance(Math.floor(options.nodeTtlMs / 3));
+      expect(await listed()).toHaveLength(300);
+      await nodeB.stop();
+    });
+
     it("marks a stopped node dead at once, so that what it still held is reaped by the next sweep", async () => {
       const prefix = uniquePrefix();
       const options = { prefix, nodeTtlMs: 60_000, graceMs: 0, onError: fail };
