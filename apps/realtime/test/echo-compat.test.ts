@@ -4,6 +4,7 @@ import { collect, echoClient, echoSocket, EchoClient } from "./helpers/echo";
 import { startLaravelStub, StubCall } from "./helpers/laravel-stub";
 import { connected, record, request, startNode, tokenFor, until, TestNode } from "./helpers/node";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
+import { startRedisCluster, TestRedisCluster } from "./helpers/redis-cluster";
 
 /** Real laravel-echo 2.x clients against two real nodes sharing a real Redis (SPEC section 12). */
 let redis: TestRedis;
@@ -28,14 +29,18 @@ function laravelAnswer(call: StubCall) {
   return { status: 403, body: {} };
 }
 
-async function cluster(env: Record<string, string> = {}): Promise<{ nodes: TestNode[]; calls: StubCall[] }> {
+/** `redisEnv`: where the nodes keep their state, a single Redis unless a test says otherwise. */
+async function cluster(
+  env: Record<string, string> = {},
+  redisEnv: Record<string, string> = { REDIS_URL: redis.url },
+): Promise<{ nodes: TestNode[]; calls: StubCall[] }> {
   const laravel = await startLaravelStub(laravelAnswer);
   const prefix = uniquePrefix();
   const nodes: TestNode[] = [];
   for (const id of ["a", "b"]) {
     const node = await startNode(
       {
-        REDIS_URL: redis.url,
+        ...redisEnv,
         REDIS_KEY_PREFIX: prefix,
         NODE_ID: id,
         CHANNEL_AUTH: "laravel",
@@ -61,6 +66,73 @@ function joined(node: TestNode, echo: EchoClient, channel: string): Promise<void
     5000,
     `${channel}`,
   );
+}
+
+/** Echo presence across two nodes: here, joining once per user, leaving after the grace. */
+async function announcesPresenceAcrossNodes(redisEnv?: Record<string, string>): Promise<void> {
+  const { nodes } = await cluster({}, redisEnv);
+  const [a, b] = nodes;
+  const watcher = await echoClient(a.url, { token: tokenFor(1) });
+  const here: unknown[][] = [];
+  const joining = collect();
+  const leaving = collect();
+  watcher
+    .join("chat.1")
+    .here((members: unknown[]) => here.push(members))
+    .joining(joining.push)
+    .leaving(leaving.push);
+  await until(() => here.length === 1);
+  expect(here[0]).toEqual([{ name: "user 1" }]);
+
+  // User 2 opens a tab on each node; user 3 one tab on node b.
+  const tabs: Array<EchoClient> = [];
+  for (const [node, user] of [
+    [b, 2],
+    [a, 2],
+    [b, 3],
+  ] as const) {
+    const tab = await echoClient(node.url, { token: tokenFor(user) });
+    const seen: unknown[][] = [];
+    tab.join("chat.1").here((members: unknown[]) => seen.push(members));
+    await until(() => seen.length === 1);
+    tabs.push(tab);
+  }
+  await until(() => joining.got.length === 2);
+  expect(joining.got).toEqual([{ name: "user 2" }, { name: "user 3" }]);
+
+  tabs[0].disconnect(); // user 2 still has the tab on node a
+  tabs[2].disconnect(); // user 3 is gone: leaving after the grace
+  await until(() => leaving.got.length === 1);
+  expect(leaving.got).toEqual([{ name: "user 3" }]);
+  tabs[1].disconnect();
+  await until(() => leaving.got.length === 2);
+  expect(leaving.got).toEqual([{ name: "user 3" }, { name: "user 2" }]);
+  expect(joining.got).toHaveLength(2);
+
+  const late: unknown[][] = [];
+  const newcomer = await echoClient(b.url, { token: tokenFor(4) });
+  newcomer.join("chat.1").here((members: unknown[]) => late.push(members));
+  await until(() => late.length === 1);
+  expect(late[0]).toEqual(expect.arrayContaining([{ name: "user 1" }, { name: "user 4" }]));
+  expect(late[0]).toHaveLength(2);
+}
+
+/** Members go out as {user_id, user_info}, never with a socket id. */
+async function sendsMembersWithoutSocketIds(redisEnv?: Record<string, string>): Promise<void> {
+  const { nodes } = await cluster({}, redisEnv);
+  const first = await echoClient(nodes[0].url, { token: tokenFor(1) });
+  const frames: unknown[][] = [];
+  echoSocket(first).onAny((...args: unknown[]) => frames.push(args));
+  first.join("chat.2");
+  await until(() => frames.length === 1);
+  const second = await echoClient(nodes[1].url, { token: tokenFor(2) });
+  second.join("chat.2");
+  await until(() => frames.length === 2);
+  expect(frames).toEqual([
+    ["presence:subscribed", "presence-chat.2", [{ user_id: 1, user_info: { name: "user 1" } }]],
+    ["presence:joining", "presence-chat.2", { user_id: 2, user_info: { name: "user 2" } }],
+  ]);
+  expect(JSON.stringify(frames)).not.toContain(second.socketId());
 }
 
 const broadcast = (node: TestNode, channel: string, event: string, data: object, headers = {}) =>
@@ -207,70 +279,10 @@ describe("Laravel Echo (laravel-echo 2.x, socket.io-client 4) against two nodes"
     expect(refused).toEqual([["private-orders.5", 403]]);
   });
 
-  it("announces presence once per user across nodes: here, joining, then leaving after the grace, not for a second tab", async () => {
-    const { nodes } = await cluster();
-    const [a, b] = nodes;
-    const watcher = await echoClient(a.url, { token: tokenFor(1) });
-    const here: unknown[][] = [];
-    const joining = collect();
-    const leaving = collect();
-    watcher
-      .join("chat.1")
-      .here((members: unknown[]) => here.push(members))
-      .joining(joining.push)
-      .leaving(leaving.push);
-    await until(() => here.length === 1);
-    expect(here[0]).toEqual([{ name: "user 1" }]);
+  it("announces presence once per user across nodes: here, joining, then leaving after the grace, not for a second tab", () =>
+    announcesPresenceAcrossNodes());
 
-    // User 2 opens a tab on each node; user 3 one tab on node b.
-    const tabs: Array<EchoClient> = [];
-    for (const [node, user] of [
-      [b, 2],
-      [a, 2],
-      [b, 3],
-    ] as const) {
-      const tab = await echoClient(node.url, { token: tokenFor(user) });
-      const seen: unknown[][] = [];
-      tab.join("chat.1").here((members: unknown[]) => seen.push(members));
-      await until(() => seen.length === 1);
-      tabs.push(tab);
-    }
-    await until(() => joining.got.length === 2);
-    expect(joining.got).toEqual([{ name: "user 2" }, { name: "user 3" }]);
-
-    tabs[0].disconnect(); // user 2 still has the tab on node a
-    tabs[2].disconnect(); // user 3 is gone: leaving after the grace
-    await until(() => leaving.got.length === 1);
-    expect(leaving.got).toEqual([{ name: "user 3" }]);
-    tabs[1].disconnect();
-    await until(() => leaving.got.length === 2);
-    expect(leaving.got).toEqual([{ name: "user 3" }, { name: "user 2" }]);
-    expect(joining.got).toHaveLength(2);
-
-    const late: unknown[][] = [];
-    const newcomer = await echoClient(b.url, { token: tokenFor(4) });
-    newcomer.join("chat.1").here((members: unknown[]) => late.push(members));
-    await until(() => late.length === 1);
-    expect(late[0]).toEqual(expect.arrayContaining([{ name: "user 1" }, { name: "user 4" }]));
-    expect(late[0]).toHaveLength(2);
-  });
-
-  it("sends members as {user_id, user_info}, never anyone's socket id", async () => {
-    const { nodes } = await cluster();
-    const first = await echoClient(nodes[0].url, { token: tokenFor(1) });
-    const frames: unknown[][] = [];
-    echoSocket(first).onAny((...args: unknown[]) => frames.push(args));
-    first.join("chat.2");
-    await until(() => frames.length === 1);
-    const second = await echoClient(nodes[1].url, { token: tokenFor(2) });
-    second.join("chat.2");
-    await until(() => frames.length === 2);
-    expect(frames).toEqual([
-      ["presence:subscribed", "presence-chat.2", [{ user_id: 1, user_info: { name: "user 1" } }]],
-      ["presence:joining", "presence-chat.2", { user_id: 2, user_info: { name: "user 2" } }],
-    ]);
-    expect(JSON.stringify(frames)).not.toContain(second.socketId());
-  });
+  it("sends members as {user_id, user_info}, never anyone's socket id", () => sendsMembersWithoutSocketIds());
 
   it("relays whispers to the other members on both nodes, never to the sender, only on channels the sender joined", async () => {
     const { nodes } = await cluster();
@@ -398,4 +410,20 @@ describe("Laravel Echo (laravel-echo 2.x, socket.io-client 4) against two nodes"
     expect(frames[0]).toEqual(["e", { n: 1 }, expect.objectContaining({ channel: "thread.7" })]);
     expect(viaEcho.got).toEqual([]);
   });
+});
+
+/** The presence-channel scenarios again, the nodes on REDIS_CLUSTER_NODES alone (3 masters + 3 replicas). */
+describe("Laravel Echo presence channels with the nodes on a Redis Cluster", () => {
+  let redisCluster: TestRedisCluster;
+  beforeAll(async () => {
+    redisCluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(() => redisCluster.stop());
+  const onCluster = () => ({ REDIS_CLUSTER_NODES: redisCluster.nodes.join(",") });
+
+  it("announces presence once per user across nodes: here, joining, then leaving after the grace, not for a second tab", () =>
+    announcesPresenceAcrossNodes(onCluster()));
+
+  it("sends members as {user_id, user_info}, never anyone's socket id", () =>
+    sendsMembersWithoutSocketIds(onCluster()));
 });

@@ -1,12 +1,13 @@
 import Redis, { Cluster } from "ioredis";
 import { slotOf } from "../src/cluster/key-space";
+import { channelMembersSuites } from "./helpers/channel-members-suites";
 import { redisContractSuites } from "./helpers/redis-contract-suites";
 import { startRedisCluster, TestRedisCluster } from "./helpers/redis-cluster";
 
 /**
  * The contract suites again, on a real Redis Cluster of 3 masters and 3 replicas: every script
  * touches one slot (no CROSSSLOT), presence spreads over the masters, history and idempotency
- * keys of a channel stay on its master.
+ * keys of a channel stay on its master, Echo presence-channel members too.
  */
 let cluster: TestRedisCluster;
 beforeAll(async () => {
@@ -14,14 +15,14 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cluster.stop());
 
-redisContractSuites(
-  "redis cluster",
-  () =>
-    new Cluster(
-      cluster.nodes.map((node) => ({ host: "127.0.0.1", port: Number(node.split(":")[1]) })),
-      { enableAutoPipelining: true, shardedSubscribers: true },
-    ),
-);
+const connect = (): Cluster =>
+  new Cluster(
+    cluster.nodes.map((node) => ({ host: "127.0.0.1", port: Number(node.split(":")[1]) })),
+    { enableAutoPipelining: true, shardedSubscribers: true },
+  );
+
+redisContractSuites("redis cluster", connect);
+channelMembersSuites("redis cluster", connect);
 
 describe("slotOf", () => {
   it("computes the slot Redis computes, hash tags included", async () => {

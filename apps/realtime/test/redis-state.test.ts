@@ -4,17 +4,12 @@ import type { ChannelMessage } from "../src/core/ports";
 import { RedisBroadcaster } from "../src/history/redis-broadcaster";
 import { RedisPresenceStore } from "../src/presence/redis-presence-store";
 import { redisContractSuites } from "./helpers/redis-contract-suites";
-import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
-import { channelMembersContract } from "./contracts/channel-members.contract";
+import { startRedis, TestRedis } from "./helpers/redis";
+import { channelMembersSuites } from "./helpers/channel-members-suites";
 import { flush } from "./contracts/idempotent-publish.contract";
 import { until } from "./helpers/node";
-import { ManualTime } from "./helpers/manual-time";
-import { RedisChannelMembers } from "../src/presence/redis-channel-members";
 
 /** The same contract suites as the memory implementations, against a real Redis. */
-const fail = (error: unknown): never => {
-  throw error;
-};
 let redis: TestRedis;
 const clients: Redis[] = [];
 beforeAll(async () => {
@@ -32,20 +27,7 @@ const connect = (): Redis => {
 };
 
 redisContractSuites("redis", connect);
-// Echo's presence-channel members: keys without hash tags, so on a single Redis only (not in the
-// suites that also run on a Redis Cluster).
-channelMembersContract(
-  "redis",
-  () =>
-    new RedisChannelMembers({
-      redis: connect(),
-      prefix: uniquePrefix(),
-      nodeId: "n1",
-      nodeTtlMs: 15000,
-      graceMs: 5000,
-      onError: fail,
-    }),
-);
+channelMembersSuites("redis", connect);
 
 describe("redis idempotent publish", () => {
   it("fails while Redis is down, and the retry with the same id delivers once when it is back", async () => {
@@ -114,34 +96,5 @@ describe("redis presence across nodes", () => {
     expect((await store.lookup(["7"])).get("7")).toMatchObject({ online: true, connections: 1 });
     await store.stop();
     await own.stop();
-  });
-});
-
-describe("redis presence channels (Echo) across nodes", () => {
-  it("reaps a dead node's memberships after NODE_TTL_MS: one leave per user left with no socket there", async () => {
-    const time = new ManualTime();
-    const prefix = uniquePrefix();
-    const options = { prefix, nodeTtlMs: 1000, graceMs: 500, onError: fail, clock: time, scheduler: time };
-    const clientA = connect();
-    const nodeA = new RedisChannelMembers({ ...options, redis: clientA, nodeId: "a", onError: () => undefined });
-    const nodeB = new RedisChannelMembers({ ...options, redis: connect(), nodeId: "b" });
-    nodeA.startHeartbeat();
-    nodeB.startHeartbeat();
-    const one = { user_id: 1, user_info: { name: "one" } };
-    const two = { user_id: 2, user_info: { name: "two" } };
-    await nodeA.join("presence-chat.1", one, "a1", time.now());
-    await nodeA.join("presence-chat.1", two, "a2", time.now());
-    await nodeB.join("presence-chat.1", two, "b2", time.now());
-    clientA.disconnect(); // A dies without cleanup, like kill -9: its heartbeats stop
-
-    await time.advance(options.nodeTtlMs - 1); // B keeps beating; A's last beat is not yet too old
-    expect(await nodeB.takeExpired(time.now())).toEqual([]);
-    await time.advance(1); // A is dead: its memberships go, user 1 waits out the grace
-    expect(await nodeB.takeExpired(time.now())).toEqual([]);
-    await time.advance(options.graceMs);
-    expect(await nodeB.takeExpired(time.now())).toEqual([{ channel: "presence-chat.1", member: one }]);
-    expect(await nodeB.list("presence-chat.1")).toEqual([two]);
-    await nodeA.stop();
-    await nodeB.stop();
   });
 });

@@ -9,6 +9,9 @@
  *   <p>done:<key>             STRING   a broadcast to many channels under <key> was completed (first wins)
  *   <p>{pb<n>}:...            presence bucket n (users are spread over PRESENCE_BUCKETS buckets)
  *   <p>p:hb                   ZSET     node → last heartbeat
+ *   <p>{<channel>}:m...       Echo presence-channel members, beside the channel's history
+ *   <p>{ml<n>}:leaving        ZSET     leave bucket n: channels with a member leaving, and when
+ *   <p>{mn:<node>}:channels   SET      the presence channels a node holds members of
  *   <p>rl:<key>:<window>      STRING   rate-limit counter of one key in one second
  *
  * The prefix must not hold a brace: Redis hashes the first `{...}` of a name, and a brace in the
@@ -37,10 +40,7 @@ export class KeySpace {
 
   /** The presence bucket of a user: all of a user's keys and the bucket's indexes share its tag. */
   presenceBucket(userId: string): number {
-    // FNV-1a: cheap, stable across nodes and versions.
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < userId.length; i++) hash = Math.imul(hash ^ userId.charCodeAt(i), 0x01000193);
-    return (hash >>> 0) % PRESENCE_BUCKETS;
+    return fnv1a(userId) % PRESENCE_BUCKETS;
   }
 
   presence(bucket: number): string {
@@ -50,7 +50,45 @@ export class KeySpace {
   heartbeats(): string {
     return `${this.prefix}p:hb`;
   }
+
+  /**
+   * Echo presence-channel members, keyed with the channel's hash tag (so in its slot, with its
+   * history): `:m` HASH user → member JSON; `:m:s:<user>` HASH socket → node; `:m:p` ZSET user →
+   * leave time (no socket left, in the grace); `:m:n:<node>` SET "user|socket", a node's sockets
+   * there. Every other name of the store is built from this one inside its scripts.
+   */
+  channelMembers(channel: string): string {
+    return `${this.channel(channel)}:m`;
+  }
+
+  /** The leave bucket of a channel: where its coming leaves are indexed for the sweeps. */
+  memberLeavesBucket(channel: string): number {
+    return fnv1a(channel) % MEMBER_LEAVE_BUCKETS;
+  }
+
+  /** ZSET: entries naming a channel with a member's leave due at the score (see redis-channel-members.ts). */
+  memberLeaves(bucket: number): string {
+    return `${this.prefix}{ml${bucket}}:leaving`;
+  }
+
+  /** SET: the presence channels where `node` counts sockets, for the reaping of a dead node. */
+  nodeChannels(node: string): string {
+    return `${this.prefix}{mn:${node}}:channels`;
+  }
 }
+
+/** FNV-1a: cheap, stable across nodes and versions. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * How many slots the index of coming Echo presence-channel leaves is spread over: each sweep reads
+ * the due entries of every bucket, so this stays small; spread, they are not all on one master.
+ */
+export const MEMBER_LEAVE_BUCKETS = 16;
 
 /**
  * How many slots presence is spread over. A user's transitions stay one script in one slot (the

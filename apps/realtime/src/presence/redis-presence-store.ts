@@ -1,8 +1,9 @@
-import { systemClock, systemScheduler } from "../core/ports";
-import type { Cancel, Clock, OnlinePage, PresenceStore, Scheduler, UserPresence } from "../core/ports";
+import { systemClock } from "../core/ports";
+import type { Clock, OnlinePage, PresenceStore, Scheduler, UserPresence } from "../core/ports";
 import type { RedisClient } from "../cluster/redis-connections";
 import { KeySpace, PRESENCE_BUCKETS } from "../cluster/key-space";
 import { RedisScript } from "../cluster/redis-script";
+import { NodeHeartbeat } from "./node-heartbeat";
 
 /*
  * Users are spread over PRESENCE_BUCKETS buckets; a bucket's keys share one hash tag, so on a
@@ -13,7 +14,7 @@ import { RedisScript } from "../cluster/redis-script";
  *   :pending      ZSET user → offlineAt  users with no socket, waiting out the grace
  *   :n:<node>     SET  "user|socket"     a node's sockets in this bucket, to reap them when it dies
  *   :seen:<user>  STRING ms              last seen, kept 30 days
- * and, outside the buckets, `<prefix>p:hb` (ZSET node → last beat). Every transition is one script,
+ * and, outside the buckets, the node heartbeats (node-heartbeat.ts). Every transition is one script,
  * so exactly one node sees each 0→1 and each expiry. Scripts get a key of their bucket as KEYS[1]
  * (it routes the call to the bucket's master) and the stem as ARGV[1].
  */
@@ -50,10 +51,10 @@ return 1
 `);
 
 /**
- * In one bucket: reaps the sockets of the dead nodes (ARGV[4..]), then takes the users whose grace
- * ran out. Reaping deletes the dead node's set, so a second node doing the same finds nothing left.
+ * In one bucket: reaps the sockets of the dead nodes (ARGV[4..]) into the grace. Reaping deletes
+ * the dead node's set, so a second node doing the same finds nothing left.
  */
-const TAKE_EXPIRED = new RedisScript(`
+const REAP = new RedisScript(`
 local b, now, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 for k = 4, #ARGV do
   for _, entry in ipairs(redis.call('SMEMBERS', b .. ':n:' .. ARGV[k])) do
@@ -66,6 +67,12 @@ for k = 4, #ARGV do
   end
   redis.call('DEL', b .. ':n:' .. ARGV[k])
 end
+return 1
+`);
+
+/** In one bucket: takes the users whose grace ran out. */
+const TAKE_EXPIRED = new RedisScript(`
+local b, now = ARGV[1], tonumber(ARGV[2])
 local expired = {}
 for _, user in ipairs(redis.call('ZRANGEBYSCORE', b .. ':pending', '-inf', now)) do
   redis.call('ZREM', b .. ':pending', user)
@@ -90,19 +97,26 @@ export interface RedisPresenceOptions {
   /** The heartbeat's time, which must be the sweeps' (`takeExpired(now)`) time. */
   clock?: Clock;
   scheduler?: Scheduler;
+  /**
+   * The node's heartbeat, shared with the other stores of the node (redis-state.ts); without one
+   * the store beats on its own (tests of one store).
+   */
+  heartbeat?: NodeHeartbeat;
 }
 
 /** Cluster-wide presence in Redis, with per-node heartbeats so a dead node's sockets are reaped. */
 export class RedisPresenceStore implements PresenceStore {
   /** This node's own sockets, to register again if Redis comes back without them. */
   private readonly local = new Map<string, string>();
-  private stopBeating: Cancel = () => undefined;
   private readonly clock: Clock;
   private readonly keys: KeySpace;
+  private readonly heartbeat: NodeHeartbeat;
 
   constructor(private readonly options: RedisPresenceOptions) {
     this.clock = options.clock ?? systemClock;
     this.keys = new KeySpace(options.prefix);
+    this.heartbeat = options.heartbeat ?? new NodeHeartbeat(options);
+    this.heartbeat.add({ check: () => this.check(), reap: (dead, now) => this.reap(dead, now) });
   }
 
   async reserve(userId: string, socketId: string, limit: number, now: number, until: number): Promise<boolean> {
@@ -120,17 +134,12 @@ export class RedisPresenceStore implements PresenceStore {
     await this.runFor(DISCONNECT, userId, [userId, socketId, this.options.nodeId, offlineAt]);
   }
 
-  /**
-   * Nodes silent for longer than NODE_TTL_MS are reaped in every bucket, then forgotten: a node
-   * that fails between the two leaves them to the next sweep, which finds nothing left to reap twice.
-   */
+  /** Reaps the dead nodes first (node-heartbeat.ts), so that their sockets' users enter the grace. */
   async takeExpired(now: number): Promise<string[]> {
-    const { redis, nodeTtlMs, graceMs } = this.options;
-    const dead = await redis.zrangebyscore(this.keys.heartbeats(), "-inf", now - nodeTtlMs);
+    await this.heartbeat.reapDead(now);
     const perBucket = await Promise.all(
-      BUCKETS.map((bucket) => this.runIn(TAKE_EXPIRED, bucket, [now, graceMs, ...dead]) as Promise<string[]>),
+      BUCKETS.map((bucket) => this.runIn(TAKE_EXPIRED, bucket, [now]) as Promise<string[]>),
     );
-    if (dead.length > 0) await redis.zrem(this.keys.heartbeats(), ...dead);
     return perBucket.flat();
   }
 
@@ -179,32 +188,30 @@ export class RedisPresenceStore implements PresenceStore {
     };
   }
 
-  /** Beats every third of NODE_TTL_MS; registers this node's sockets again when Redis lost them. */
+  /** Starts the node's heartbeat (a no-op when another store of the node started it). */
   startHeartbeat(): void {
-    const beat = async (): Promise<void> => {
-      const { redis, nodeId } = this.options;
-      const [, ...counts] = await Promise.all([
-        redis.zadd(this.keys.heartbeats(), this.clock.now(), nodeId),
-        ...BUCKETS.map((bucket) => redis.scard(`${this.keys.presence(bucket)}:n:${nodeId}`)),
-      ]);
-      const held = counts.reduce((sum: number, count) => sum + Number(count), 0);
-      if (held !== this.local.size) await this.reregister();
-    };
-    const every = Math.max(200, Math.floor(this.options.nodeTtlMs / 3));
-    this.stopBeating = (this.options.scheduler ?? systemScheduler).every(every, () =>
-      beat().catch(this.options.onError),
-    );
-    void beat().catch(this.options.onError);
+    this.heartbeat.start();
   }
 
   /**
-   * Stops beating and marks this node dead at once, so that any socket it still held (a drain
+   * Stops the heartbeat and marks this node dead at once, so that any socket it still held (a drain
    * cut short) is reaped by the next sweep of another node instead of after NODE_TTL_MS.
    */
-  async stop(): Promise<void> {
-    this.stopBeating();
+  stop(): Promise<void> {
+    return this.heartbeat.stop();
+  }
+
+  /** In every bucket at once: the dead nodes' sockets enter the grace. */
+  private async reap(dead: string[], now: number): Promise<void> {
+    await Promise.all(BUCKETS.map((bucket) => this.runIn(REAP, bucket, [now, this.options.graceMs, ...dead])));
+  }
+
+  /** Registers this node's sockets again when Redis holds fewer or more than it has. */
+  private async check(): Promise<void> {
     const { redis, nodeId } = this.options;
-    await redis.zadd(this.keys.heartbeats(), 0, nodeId).catch(() => undefined);
+    const counts = await Promise.all(BUCKETS.map((bucket) => redis.scard(`${this.keys.presence(bucket)}:n:${nodeId}`)));
+    const held = counts.reduce((sum, count) => sum + count, 0);
+    if (held !== this.local.size) await this.reregister();
   }
 
   private async reregister(): Promise<void> {

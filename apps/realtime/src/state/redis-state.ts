@@ -7,6 +7,7 @@ import { ReplicaWatch } from "../cluster/replica-watch";
 import { RedisBroadcaster } from "../history/redis-broadcaster";
 import { RedisPresenceStore } from "../presence/redis-presence-store";
 import { RedisChannelMembers } from "../presence/redis-channel-members";
+import { NodeHeartbeat } from "../presence/node-heartbeat";
 import { RedisLaravelInbox } from "../ingest/redis-laravel-inbox";
 import { RedisRateLimiter } from "./redis-rate-limiter";
 import type { SharedState } from "./shared-state";
@@ -47,16 +48,21 @@ export async function createRedisState(config: Config, options: RedisStateOption
     replicas,
     waitTimeoutMs: config.redisWaitTimeoutMs,
   });
-  // User presence and Echo's presence channels share their heartbeat period, grace and clock.
-  const presenceOptions = {
+  // User presence and Echo's presence channels share one node heartbeat (a dead node is reaped in
+  // both before it is forgotten), their grace and their clock.
+  const heartbeatOptions = {
     redis: commands,
     prefix,
     nodeId: config.nodeId,
     nodeTtlMs: config.nodeTtlMs,
-    graceMs: config.presenceGraceMs,
     onError: options.onError,
     clock: options.clock,
     scheduler: options.scheduler,
+  };
+  const presenceOptions = {
+    ...heartbeatOptions,
+    graceMs: config.presenceGraceMs,
+    heartbeat: new NodeHeartbeat(heartbeatOptions),
   };
   const presence = new RedisPresenceStore(presenceOptions);
   const channelMembers = new RedisChannelMembers(presenceOptions);
@@ -80,13 +86,13 @@ export async function createRedisState(config: Config, options: RedisStateOption
     await replicas.start();
     await broadcaster.start();
     await RedisScript.loadAll(commands);
+    await presenceOptions.heartbeat.reapEarlierSelf();
   } catch (error) {
     await closeConnections();
     throw error;
   }
 
-  presence.startHeartbeat();
-  channelMembers.startHeartbeat();
+  presenceOptions.heartbeat.start();
 
   return {
     broadcaster,
@@ -108,7 +114,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
       broadcaster.stop();
       replicas.stop();
       await laravelInbox?.stop();
-      await Promise.all([presence.stop(), channelMembers.stop()]);
+      await presenceOptions.heartbeat.stop();
       await closeConnections();
     },
   };
