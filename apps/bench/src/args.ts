@@ -15,7 +15,7 @@ import { parseSteps } from "./scenarios/knee-steps";
 import { OVERLOAD_DEFAULTS, overloadScenario } from "./scenarios/overload";
 import { S8_DEFAULTS, s8Scenario } from "./scenarios/s8-nginx";
 import type { Scenario } from "./scenarios/scenario";
-import { EXTRA_TARGET_NAMES, TARGET_NAMES, TargetName } from "./targets/target";
+import { CLUSTER_TARGET_NAMES, EXTRA_TARGET_NAMES, TARGET_NAMES, TargetName } from "./targets/target";
 
 export const USAGE = `usage: npm run bench -- <scenario> [options]
 
@@ -27,7 +27,9 @@ scenarios
           (targets ours-cluster, bare-cluster by default)
   s5      many small rooms over 3 nodes: --rooms × --room-size subscribers, each room on 1 or 2
           nodes, --rate events/s (defaults 1000 × 3, 1000/s) posted to a node without the room's
-          members; per-node CPU, Redis CPU, Redis bytes per node (ours-cluster, bare-cluster)
+          members; per-node CPU, Redis CPU, Redis bytes per node (ours-cluster, bare-cluster,
+          sharded-cluster); --idle-nodes K: the last K nodes hold no room (what a node without
+          members reads)
   s6      connection churn: --churn-rate connect+subscribe+disconnect/s over --subscribers held
           ones receiving --rate events/s (defaults 200/s, 1000, 20/s)                    (T10)
   s7      slow consumers: S1, 5 % of the subscribers stop reading; figures of the healthy 95 %,
@@ -42,13 +44,18 @@ scenarios
   quick   ≤ 30 s smoke run: every target delivers every event, 1 run
 
 options
-  --target ours|bare|echo|ws|ours-cluster|bare-cluster|ours-base
-                               repeat or comma-separate; default the first four (s4, s5: ours-cluster,
-                               bare-cluster), interleaved; ours-cluster = N nodes on Redis via
-                               cluster-runner, bare-cluster = N bare socket.io nodes on one Redis;
-                               ours-base = ours from BENCH_BASELINE_MAIN (another checkout's
-                               apps/realtime/dist/main.js), to compare a change before/after
+  --target ours|bare|echo|ws|ours-cluster|bare-cluster|sharded-cluster|ours-base|ours-cluster-base
+                               repeat or comma-separate; default the first four (s4: ours-cluster,
+                               bare-cluster; s5: + sharded-cluster), interleaved; ours-cluster = N nodes
+                               on Redis via cluster-runner, bare-cluster = N bare socket.io nodes on the
+                               redis-adapter, sharded-cluster = the same on its sharded adapter
+                               (dynamic); ours-base / ours-cluster-base = ours / ours-cluster from
+                               BENCH_BASELINE_MAIN (another checkout's apps/realtime/dist/main.js), to
+                               compare a change before/after
   --nodes N                    nodes of the cluster targets (default 2; s5: 3)
+  --redis-cluster              the cluster targets run on a local Redis Cluster (3 masters + 3
+                               replicas) instead of one redis-server; cluster targets only
+  --idle-nodes K               s5: the last K nodes hold no member and get no post (default 0)
   --rooms N --room-size K      s5: rooms and subscribers per room (default 1000, 3)
   --runs N                     runs per target (default 3; quick: 1)
   --subscribers N --rate R --duration S --warmup S --workers N --pad BYTES
@@ -78,6 +85,8 @@ export interface CliOptions {
   cpuProfile: boolean;
   waitQuietMs: number;
   retryNoisy: number;
+  /** `--redis-cluster`: the cluster targets run on a local Redis Cluster. */
+  redisCluster: boolean;
 }
 
 export function parseCli(argv: string[]): CliOptions {
@@ -102,6 +111,8 @@ export function parseCli(argv: string[]): CliOptions {
       "overload-duration": { type: "string" },
       "recovery-duration": { type: "string" },
       nodes: { type: "string" },
+      "redis-cluster": { type: "boolean" },
+      "idle-nodes": { type: "string" },
       rooms: { type: "string" },
       "room-size": { type: "string" },
       ingress: { type: "string" },
@@ -151,6 +162,7 @@ export function parseCli(argv: string[]): CliOptions {
       roomSize: number(values["room-size"], S5_DEFAULTS.roomSize, "room-size") || 1,
       rate: number(values.rate, S5_DEFAULTS.rate, "rate"),
       nodes: number(values.nodes, S5_DEFAULTS.nodes, "nodes") || 1,
+      idleNodes: number(values["idle-nodes"], S5_DEFAULTS.idleNodes, "idle-nodes"),
       durationS: number(values.duration, S5_DEFAULTS.durationS, "duration"),
       warmupS: number(values.warmup, S5_DEFAULTS.warmupS, "warmup"),
       workers: number(values.workers, S5_DEFAULTS.workers, "workers"),
@@ -216,6 +228,13 @@ export function parseCli(argv: string[]): CliOptions {
   const unknown = targets.filter((t) => !known.includes(t));
   if (unknown.length > 0)
     throw new UsageError(`unknown target(s) ${unknown.join(", ")}; choose from ${known.join(", ")}`);
+  const redisCluster = Boolean(values["redis-cluster"]);
+  const single = targets.filter((t) => !(CLUSTER_TARGET_NAMES as readonly string[]).includes(t));
+  if (redisCluster && single.length > 0)
+    throw new UsageError(
+      `--redis-cluster is for the cluster targets (${CLUSTER_TARGET_NAMES.join(", ")}), not ${single.join(", ")}`,
+    );
+  if (values["idle-nodes"] !== undefined && name !== "s5") throw new UsageError("--idle-nodes is an s5 option");
   return {
     scenario,
     targets: [...new Set(targets)] as TargetName[],
@@ -225,6 +244,7 @@ export function parseCli(argv: string[]): CliOptions {
     cpuProfile: Boolean(values["cpu-prof"]),
     waitQuietMs: number(values["wait-quiet"], 0, "wait-quiet") * 1000,
     retryNoisy: number(values["retry-noisy"], 0, "retry-noisy"),
+    redisCluster,
   };
 }
 

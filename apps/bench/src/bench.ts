@@ -15,6 +15,8 @@ export interface BenchOptions {
   outDir: string;
   cpuProfileDir?: string;
   socketEventRateLimit?: number;
+  /** The cluster targets run on a local Redis Cluster (3 masters + 3 replicas) instead of one Redis. */
+  redisCluster?: boolean;
   /** Wait up to this long before each run for other jobs on the machine to finish (default 0). */
   waitQuietMs?: number;
   /** Run a noisy run again up to this many times (default 0). */
@@ -32,13 +34,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const pinning = createPinning(options.pin);
   pinSelfToHelperCore(pinning);
-  const records = await runMatrix(options.scenario, {
+  const scenario = options.redisCluster
+    ? { ...options.scenario, title: `${options.scenario.title}; on a local Redis Cluster (3 masters + 3 replicas)` }
+    : options.scenario;
+  const records = await runMatrix(scenario, {
     targets: options.targets,
     runs: options.runs,
     target: {
       pinning,
       cpuProfileDir: options.cpuProfileDir,
       socketEventRateLimit: options.socketEventRateLimit ?? 1000,
+      redisCluster: options.redisCluster ?? false,
     },
     context: { pinning, log, cpuProfileDir: options.cpuProfileDir },
     waitQuietMs: options.waitQuietMs ?? 0,
@@ -53,8 +59,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       cpuModel: cpus()[0]?.model,
       pinned: pinning.enabled,
       cpuProfile: Boolean(options.cpuProfileDir),
+      redis: options.redisCluster ? "cluster (3 masters + 3 replicas)" : "single",
     },
   };
-  const written = writeResults(options.outDir, options.scenario, records, options.targets, header);
+  const written = writeResults(options.outDir, scenario, records, options.targets, header);
   return { ...written, records, pinned: pinning.enabled };
 }

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { runBench } from "../src/bench";
 import { QUICK_DEFAULTS, quickScenario } from "../src/scenarios/quick";
+import { S5_DEFAULTS, s5Scenario } from "../src/scenarios/s5-small-rooms";
+import type { RunRecord } from "../src/scenarios/scenario";
 import { TARGET_NAMES } from "../src/targets/target";
 
 /**
@@ -48,5 +50,74 @@ describe("bench quick scenario", () => {
         delivered: events * QUICK_DEFAULTS.subscribers,
       })),
     );
+  });
+
+  /**
+   * A tiny S5 with node 3 idle (no member, no post): every event reaches exactly its room's members.
+   * Bytes are counted, not timed: the classic adapter's idle node reads every event whole (so the
+   * byte counters see its Redis connections), the sharded adapter's reads less than that.
+   */
+  const tinyS5 = {
+    ...S5_DEFAULTS,
+    rooms: 12,
+    roomSize: 3,
+    rate: 30,
+    durationS: 2,
+    warmupS: 0,
+    workers: 1,
+    idleNodes: 1,
+  };
+  const events = tinyS5.rate * tinyS5.durationS;
+  const delivery = (r: RunRecord) => ({
+    target: r.target,
+    error: r.error,
+    nodes: r.metrics.nodes,
+    accepted: r.metrics.accepted,
+    delivered: r.metrics.delivered,
+    perSubscriber: [r.metrics.minPerSubscriber, r.metrics.maxPerSubscriber],
+    dropped: r.metrics.dropped,
+  });
+  const delivered = (target: string) => ({
+    target,
+    error: undefined,
+    nodes: 3,
+    accepted: events,
+    delivered: events * 3,
+    perSubscriber: [events / 12, events / 12],
+    dropped: 0,
+  });
+  const idleBytes = (records: RunRecord[], target: string): number =>
+    records.find((r) => r.target === target)!.metrics.nodeRedisBytesPerEvent3;
+
+  it("S5 on sharded-cluster and bare-cluster (one Redis): delivery, and what an idle node reads", async () => {
+    const { records } = await runBench({
+      scenario: s5Scenario(tinyS5),
+      targets: ["sharded-cluster", "bare-cluster"],
+      runs: 1,
+      pin: false,
+      outDir,
+      log: () => undefined,
+    });
+    expect(records.map(delivery)).toEqual([delivered("sharded-cluster"), delivered("bare-cluster")]);
+    const body = records[0].metrics.eventBodyBytes;
+    expect(body).toBeGreaterThan(100);
+    expect(idleBytes(records, "bare-cluster")).toBeGreaterThan(body);
+    expect(idleBytes(records, "sharded-cluster")).toBeLessThan(idleBytes(records, "bare-cluster"));
+  });
+
+  it("S5 on sharded-cluster on a local Redis Cluster (3 masters + 3 replicas)", async () => {
+    const { records } = await runBench({
+      scenario: s5Scenario(tinyS5),
+      targets: ["sharded-cluster"],
+      runs: 1,
+      pin: false,
+      outDir,
+      redisCluster: true,
+      log: () => undefined,
+    });
+    expect(records.map(delivery)).toEqual([delivered("sharded-cluster")]);
+    // The bytes are those of all six servers' connections, and the idle node holds no subscription.
+    expect(records[0].metrics.nodeRedisBytesPerEvent1).toBeGreaterThan(records[0].metrics.eventBodyBytes);
+    expect(idleBytes(records, "sharded-cluster")).toBeLessThan(records[0].metrics.eventBodyBytes);
   });
 });

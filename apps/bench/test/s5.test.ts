@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { runBench } from "../src/bench";
 import { parseSsBytesReceived } from "../src/scenarios/s5-redis-traffic";
-import { clientPlacements, ingressNode, layoutTally, roomNodes, roomOfEvent } from "../src/scenarios/s5-rooms";
+import {
+  clientPlacements,
+  ingressNode,
+  layoutTally,
+  membersPerNode,
+  roomNodes,
+  roomOfEvent,
+} from "../src/scenarios/s5-rooms";
 import { S5_DEFAULTS, s5Scenario } from "../src/scenarios/s5-small-rooms";
 
 describe("S5 room layout", () => {
@@ -47,6 +54,39 @@ describe("S5 room layout", () => {
       .filter((i) => i % 10 === 1)
       .map((i) => ingressNode(i, two));
     expect(new Set(targets)).toEqual(new Set([0, 1]));
+  });
+});
+
+describe("S5 room layout with an idle node", () => {
+  const layout = { rooms: 1000, roomSize: 3, nodes: 3, idleNodes: 1 };
+
+  it("puts no member on the idle node and posts nothing to it", () => {
+    const clients = clientPlacements(layout);
+    expect(clients).toHaveLength(3000);
+    expect(clients.filter((c) => c.node === 2)).toHaveLength(0);
+    // The rooms spread over the two other nodes as over any two.
+    expect(clients.every((c) => roomNodes(c.room, 2).includes(c.node))).toBe(true);
+    const events = Array.from({ length: 12_000 }, (_, i) => i);
+    expect(events.some((i) => ingressNode(i, layout) === 2)).toBe(false);
+    expect(membersPerNode(7, layout)).toEqual([1, 2, 0]);
+  });
+
+  it("counts every event as one without members on the idle node", () => {
+    const events = Array.from({ length: 12_000 }, (_, i) => i);
+    const tally = layoutTally(events, layout);
+    expect(tally.withoutMembersPerNode[2]).toBe(12_000);
+    expect(tally.deliveriesPerNode[2]).toBe(0);
+    expect(tally.deliveriesPerNode.reduce((a, b) => a + b, 0)).toBe(12_000 * 3);
+    // Rooms on one node are posted to the other; rooms on both cannot cross.
+    expect(tally.crossNode).toBe(6000);
+  });
+
+  it("leaves the idle columns out unless asked for, and validates the count", () => {
+    const keys = (idleNodes: number) => s5Scenario({ ...S5_DEFAULTS, idleNodes }).columns.map((c) => c.key);
+    expect(keys(0)).not.toContain("idleRedisPctOfEvent");
+    expect(keys(1)).toContain("idleRedisPctOfEvent");
+    // At least one node keeps the rooms.
+    expect((s5Scenario({ ...S5_DEFAULTS, nodes: 3, idleNodes: 5 }).params as { idleNodes: number }).idleNodes).toBe(2);
   });
 });
 

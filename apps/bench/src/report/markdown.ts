@@ -67,7 +67,7 @@ function cell(value: Spread | undefined, column: Column, okRuns: number): string
 /** Ours against its peers: the single-node targets, and the cluster targets (S4, S5) against each other. */
 const RATIO_PAIRS: Array<[TargetName, TargetName[]]> = [
   ["ours", ["ours-base", "bare", "ws", "echo"]],
-  ["ours-cluster", ["bare-cluster"]],
+  ["ours-cluster", ["ours-cluster-base", "bare-cluster", "sharded-cluster"]],
 ];
 
 function ratioLines(scenario: Scenario, summary: ReturnType<typeof summarise>): string[] {

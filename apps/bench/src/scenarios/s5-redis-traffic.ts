@@ -1,14 +1,18 @@
 import { execFileSync } from "node:child_process";
 
 /**
- * What each process has received from a Redis so far: the TCP `bytes_received` (kernel tcp_info) of
- * every established connection to 127.0.0.1:`port`, from `ss -tinp`, summed by pid. Redis 7.0's
- * CLIENT LIST has no per-client byte counters; the kernel's are exact and cost one `ss` call.
- * Processes `ss` cannot name (not ours) count under pid 0. Empty when `ss` is missing.
+ * What each process has received from Redis so far: the TCP `bytes_received` (kernel tcp_info) of
+ * every established connection to 127.0.0.1 on any of `ports` (one Redis, or every server of a Redis
+ * Cluster: a node there has connections to several masters, a sharded subscriber one per master),
+ * from `ss -tinp`, summed by pid. Redis 7.0's CLIENT LIST has no per-client byte counters; the
+ * kernel's are exact and cost one `ss` call. Processes `ss` cannot name (not ours) count under
+ * pid 0. Empty when `ss` is missing.
  */
-export function redisBytesByPid(port: number): Map<number, number> {
+export function redisBytesByPid(ports: number[]): Map<number, number> {
+  if (ports.length === 0) return new Map();
+  const filter = ports.flatMap((port, i) => [...(i > 0 ? ["or"] : []), "dst", `127.0.0.1:${port}`]);
   try {
-    const text = execFileSync("ss", ["-tinpH", "state", "established", "dst", `127.0.0.1:${port}`], {
+    const text = execFileSync("ss", ["-tinpH", "state", "established", "(", ...filter, ")"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
       timeout: 5000,

@@ -7,7 +7,16 @@ export interface RoomLayout {
   /** Subscribers per room. */
   roomSize: number;
   nodes: number;
+  /**
+   * The last `idleNodes` nodes hold no member of any room and are posted nothing: what they read
+   * from Redis is what a node pays for rooms it does not hold. Default 0.
+   */
+  idleNodes?: number;
 }
+
+/** Nodes holding members (the first ones): all but the idle ones, at least one. */
+export const activeNodes = (layout: RoomLayout): number =>
+  Math.max(1, Math.floor(layout.nodes) - Math.max(0, Math.floor(layout.idleNodes ?? 0)));
 
 /** The channel of room r: `bench.r<r>` (ours' grammar `<type>.<name>`, public with CHANNEL_AUTH=none). */
 export const roomChannel = (room: number): string => `bench.r${room}`;
@@ -28,12 +37,13 @@ export function memberNode(room: number, member: number, nodes: number): number 
   return held[member % held.length];
 }
 
-/** Every client of the run, room by room: its room and its node. */
+/** Every client of the run, room by room: its room and its node (never an idle one). */
 export function clientPlacements(layout: RoomLayout): Array<{ room: number; node: number }> {
   const clients: Array<{ room: number; node: number }> = [];
+  const active = activeNodes(layout);
   for (let room = 0; room < layout.rooms; room++) {
     for (let member = 0; member < layout.roomSize; member++) {
-      clients.push({ room, node: memberNode(room, member, layout.nodes) });
+      clients.push({ room, node: memberNode(room, member, active) });
     }
   }
   return clients;
@@ -43,14 +53,16 @@ export function clientPlacements(layout: RoomLayout): Array<{ room: number; node
 export const roomOfEvent = (event: number, rooms: number): number => event % rooms;
 
 /**
- * The node event i is posted to: one holding none of its room's members, taken in turn over the
- * room's successive events (so every delivery crosses Redis); where every node holds members (2 nodes,
- * a room on both), all nodes in turn.
+ * The node event i is posted to: a non-idle one holding none of its room's members, taken in turn
+ * over the room's successive events (so every delivery crosses Redis); where every non-idle node holds
+ * members (2 nodes, or 3 with one idle, a room on both), those nodes in turn. Idle nodes are never
+ * posted to: a publisher reads its own replies from Redis, which would blur what they measure.
  */
 export function ingressNode(event: number, layout: RoomLayout): number {
   const room = roomOfEvent(event, layout.rooms);
-  const held = roomNodes(room, layout.nodes);
-  const without = Array.from({ length: layout.nodes }, (_, node) => node).filter((node) => !held.includes(node));
+  const active = activeNodes(layout);
+  const held = roomNodes(room, active);
+  const without = Array.from({ length: active }, (_, node) => node).filter((node) => !held.includes(node));
   const choices = without.length > 0 ? without : held;
   return choices[Math.floor(event / layout.rooms) % choices.length];
 }
@@ -58,7 +70,8 @@ export function ingressNode(event: number, layout: RoomLayout): number {
 /** Members of room r on each node. */
 export function membersPerNode(room: number, layout: RoomLayout): number[] {
   const counts = new Array<number>(Math.max(1, layout.nodes)).fill(0);
-  for (let member = 0; member < layout.roomSize; member++) counts[memberNode(room, member, layout.nodes)]++;
+  const active = activeNodes(layout);
+  for (let member = 0; member < layout.roomSize; member++) counts[memberNode(room, member, active)]++;
   return counts;
 }
 

@@ -23,7 +23,7 @@ export async function startBare(options: TargetOptions): Promise<RunningTarget> 
       auth: { kind: "jwt", secret: BENCH_JWT_SECRET },
       serverPids: [node.child.pid!],
       helperPids: [redis.pid],
-      redis: { port: redis.port, pid: redis.pid },
+      redis: [{ port: redis.port, pid: redis.pid }],
       ingress,
       httpIngress: ingress,
       waitForSubscribers: async () => undefined,

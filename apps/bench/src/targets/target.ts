@@ -4,10 +4,18 @@ import type { Pinning } from "../proc/pinning";
 export const TARGET_NAMES = ["ours", "bare", "echo", "ws"] as const;
 /**
  * Targets run only when asked for (`--target`) or by the scenarios that need them (S4, S5).
- * `ours-base` is ours built from another checkout (BENCH_BASELINE_MAIN), to measure a change
- * before and after in the same run.
+ * `ours-base` / `ours-cluster-base` are ours / ours-cluster built from another checkout
+ * (BENCH_BASELINE_MAIN), to measure a change before and after in the same run.
  */
-export const EXTRA_TARGET_NAMES = ["ours-cluster", "bare-cluster", "ours-base"] as const;
+export const EXTRA_TARGET_NAMES = [
+  "ours-cluster",
+  "bare-cluster",
+  "sharded-cluster",
+  "ours-base",
+  "ours-cluster-base",
+] as const;
+/** The multi-node targets: the ones `--redis-cluster` can put on a Redis Cluster. */
+export const CLUSTER_TARGET_NAMES = ["ours-cluster", "bare-cluster", "sharded-cluster", "ours-cluster-base"] as const;
 /** Nodes of a cluster target when neither the scenario nor `--nodes` says otherwise. */
 export const DEFAULT_CLUSTER_NODES = 2;
 export type TargetName = (typeof TARGET_NAMES)[number] | (typeof EXTRA_TARGET_NAMES)[number];
@@ -47,6 +55,12 @@ export interface TargetNode {
   ingress: Ingress;
 }
 
+/** One redis-server process of a target: its client port and pid. */
+export interface RedisServer {
+  port: number;
+  pid: number;
+}
+
 /**
  * A started target. The cluster variants (`ours-cluster` over packages/cluster-runner's
  * `startCluster()`, `bare-cluster`) fit the same shape: `url` is the receiving node 1, `ingress`
@@ -68,8 +82,11 @@ export interface RunningTarget {
   httpIngress: Ingress;
   /** Cluster targets: every node in order (node 1 first); absent for single-node targets (S5: one node). */
   nodes?: TargetNode[];
-  /** The target's Redis, where it has one (bare, the cluster targets): S5 measures its traffic. */
-  redis?: { port: number; pid: number };
+  /**
+   * Every redis-server of the target, where it has Redis (bare, the cluster targets): one, or the
+   * masters and replicas of a Redis Cluster (`--redis-cluster`). S5 measures their CPU and traffic.
+   */
+  redis?: RedisServer[];
   /** Resolves once `count` sockets are in `channel`: needed where subscribing has no ack (EIO3). */
   waitForSubscribers(channel: string, count: number, timeoutMs: number): Promise<void>;
   /** Full GC in the server, then its heap and RSS; only when started with `memoryProbe`. */
@@ -87,4 +104,9 @@ export interface TargetOptions {
   socketEventRateLimit: number;
   /** Cluster targets: how many nodes (default DEFAULT_CLUSTER_NODES); single-node targets ignore it. */
   nodes?: number;
+  /**
+   * Cluster targets: run on a local Redis Cluster (3 masters + 3 replicas) instead of one
+   * redis-server (`--redis-cluster`); single-node targets refuse it.
+   */
+  redisCluster?: boolean;
 }
