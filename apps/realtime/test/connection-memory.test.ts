@@ -118,11 +118,18 @@ describe("what a connection keeps after its handshake (memory per connection)", 
     expect(decoderListeners(socket)).toHaveLength(1);
     expect(conn.transport.socket._receiver._mask).toBeUndefined();
     expect(Object.hasOwn(socket, "acks")).toBe(false);
+    // One subscription is kept as its channel's name, not in a Set (src/socket/subscriptions.ts).
+    expect(socket.data.subscriptions).toBe("thread.2");
 
     // Still a whole connection: a second subscription and its broadcast.
     expect(await request(client, "subscribe", { thread_id: 3 })).toMatchObject({ ok: true });
     await node.api("/api/broadcast", { body: { event: "new_reply", to: "thread", thread_id: 3, data: { n: 2 } } });
     await until(() => received.length === 2, 3000, "second broadcast");
+    expect(socket.data.subscriptions).toEqual(new Set(["thread.2", "thread.3"]));
+    expect(await request(client, "unsubscribe", { thread_id: 2 })).toEqual({ ok: true });
+    expect(await request(client, "unsubscribe", { thread_id: 2 })).toEqual({ ok: true });
+    expect(socket.data.subscriptions).toEqual(new Set(["thread.3"]));
+    expect(socket.rooms.has("thread.2")).toBe(false);
   });
 
   it("lets a disconnected connection go entirely", async () => {
