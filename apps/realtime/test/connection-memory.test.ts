@@ -7,6 +7,30 @@ import { connected, record, request, startNode, tokenFor, until, type TestNode }
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
+setFlagsFromString("--allow-natives-syntax");
+/** V8's own answer: properties in the object (a shared hidden class), not a hash table of its own. */
+const hasFastProperties = runInNewContext("(object) => %HasFastProperties(object)") as (object: object) => boolean;
+
+/** The private fields the memory cuts change (src/socket/internals/README.md). */
+interface Emitter {
+  _events: object;
+  listenerCount(event: string): number;
+}
+interface EngineConnection extends Emitter {
+  cleanupFn: unknown[];
+  sentCallbackFn: unknown[];
+  transport: Emitter & {
+    name: string;
+    socket: Emitter & { _receiver: { _buffers: unknown[]; _mask: unknown } };
+  };
+}
+const engineConnection = (socket: RealtimeSocket) => socket.conn as unknown as EngineConnection;
+function weakParts(socket: RealtimeSocket): Array<WeakRef<object>> {
+  const conn = engineConnection(socket);
+  return [new WeakRef(socket), new WeakRef(conn), new WeakRef(conn.transport), new WeakRef(conn.transport.socket)];
+}
+const decoderListeners = (socket: RealtimeSocket) =>
+  (socket.client as unknown as { decoder: { _callbacks: { $decoded: unknown[] } } }).decoder._callbacks.$decoded;
 
 /** True once nothing holds the object any more (after full GCs). */
 async function collected(ref: WeakRef<object>): Promise<boolean> {
@@ -60,6 +84,65 @@ describe("what a connection keeps after its handshake (memory per connection)", 
     expect(received.map((event) => event.data)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
+  it("compacts what a WebSocket connection keeps for its life and drops what a parsed frame left", async () => {
+    const node = await startNode();
+    // What the connection held before the cuts, seen from a middleware (it runs before `connection`).
+    const before = new Map<string, WeakRef<object>>();
+    node.app.io.use((socket, next) => {
+      const conn = engineConnection(socket);
+      const ws = conn.transport.socket;
+      before.set("Engine.IO socket's listener table", new WeakRef(conn._events));
+      before.set("transport's listener table", new WeakRef(conn.transport._events));
+      before.set("ws WebSocket's listener table", new WeakRef(ws._events));
+      before.set("cleanupFn", new WeakRef(conn.cleanupFn));
+      before.set("sentCallbackFn", new WeakRef(conn.sentCallbackFn));
+      before.set("ws Receiver's chunk queue", new WeakRef(ws._receiver._buffers));
+      before.set("decoder's listener array", new WeakRef(decoderListeners(socket)));
+      next();
+    });
+    const client = await connected(node.url, { auth: { token: tokenFor(11) } });
+    const socket = serverSocket(node, client);
+    const conn = engineConnection(socket);
+    const received = record(client);
+    expect(await request(client, "subscribe", { thread_id: 2 })).toMatchObject({ ok: true });
+    await node.api("/api/broadcast", { body: { event: "new_reply", to: "thread", thread_id: 2, data: { n: 1 } } });
+    await until(() => received.length === 1 && conn.sentCallbackFn.length === 0, 3000, "broadcast, acks drained");
+
+    expect([...before.keys()]).toHaveLength(7);
+    for (const [what, ref] of before) expect([what, await collected(ref)]).toEqual([what, true]);
+    for (const emitter of [conn, conn.transport, conn.transport.socket]) {
+      expect(hasFastProperties(emitter._events)).toBe(true);
+    }
+    expect(conn.transport.listenerCount("headers")).toBe(0);
+    expect(conn.cleanupFn).toHaveLength(1);
+    expect(decoderListeners(socket)).toHaveLength(1);
+    expect(conn.transport.socket._receiver._mask).toBeUndefined();
+    expect(Object.hasOwn(socket, "acks")).toBe(false);
+    // One subscription is kept as its channel's name, not in a Set (src/socket/subscriptions.ts).
+    expect(socket.data.subscriptions).toBe("thread.2");
+
+    // Still a whole connection: a second subscription and its broadcast.
+    expect(await request(client, "subscribe", { thread_id: 3 })).toMatchObject({ ok: true });
+    await node.api("/api/broadcast", { body: { event: "new_reply", to: "thread", thread_id: 3, data: { n: 2 } } });
+    await until(() => received.length === 2, 3000, "second broadcast");
+    expect(socket.data.subscriptions).toEqual(new Set(["thread.2", "thread.3"]));
+    expect(await request(client, "unsubscribe", { thread_id: 2 })).toEqual({ ok: true });
+    expect(await request(client, "unsubscribe", { thread_id: 2 })).toEqual({ ok: true });
+    expect(socket.data.subscriptions).toEqual(new Set(["thread.3"]));
+    expect(socket.rooms.has("thread.2")).toBe(false);
+  });
+
+  it("lets a disconnected connection go entirely", async () => {
+    const node = await startNode();
+    const client = await connected(node.url, { auth: { token: tokenFor(12) } });
+    // Only weak references here: a local would be what keeps it.
+    const refs = weakParts(serverSocket(node, client));
+    expect(await request(client, "subscribe", { thread_id: 4 })).toMatchObject({ ok: true });
+    client.disconnect();
+    await until(() => node.app.io.of("/").sockets.size === 0, 3000, "server side disconnect");
+    for (const ref of refs) expect(await collected(ref)).toBe(true);
+  });
+
   it("keeps long-polling and the upgrade to WebSocket working, and drops both requests", async () => {
     const node = await startNode();
     const requests = watchRequests(node);
@@ -69,6 +152,11 @@ describe("what a connection keeps after its handshake (memory per connection)", 
     const socket = serverSocket(node, client);
     await until(() => socket.conn.transport.name === "websocket", 5000, "server side upgrade");
     expect((socket.conn as unknown as { request: unknown }).request).toBeNull();
+    const conn = engineConnection(socket);
+    for (const emitter of [conn, conn.transport, conn.transport.socket]) {
+      expect(hasFastProperties(emitter._events)).toBe(true);
+    }
+    expect(conn.transport.listenerCount("headers")).toBe(0);
 
     const received = record(client);
     expect(await request(client, "subscribe", { thread_id: 5 })).toMatchObject({ ok: true });

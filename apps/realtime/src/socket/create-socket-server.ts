@@ -10,7 +10,10 @@ import { userConnectionCap, UserConnectionCapOptions } from "./connection-limits
 import type { SocketContext } from "./context";
 import { createClientEventListeners } from "./client-event-listeners";
 import { SharedListeners } from "./internals/shared-listeners";
-import { releaseUpgradeRequest, trimConnection } from "./internals/trim-connection";
+import { compactConnection, releaseUpgradeRequest, trimConnection } from "./internals/trim-connection";
+import { trimIdleReceivers } from "./internals/idle-receiver";
+import { dropDrainedCallbackQueues } from "./internals/drained-callbacks";
+import { lazySocketAcks } from "./internals/lazy-acks";
 import { leavePresence } from "./echo/echo-unsubscribe";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
@@ -58,6 +61,10 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     ...createClientEventListeners(context, options.socketEventRateLimit),
     ["disconnect", createDisconnectListener(context, options, joining)],
   ]);
+  // Class-level memory cuts, before the first connection (internals/README.md).
+  trimIdleReceivers();
+  dropDrainedCallbackQueues();
+  lazySocketAcks();
   io.use(createSocketAuthMiddleware(options.auth));
   io.use(userConnectionCap(options.userCap));
   io.on("connection", (socket) => onConnection(context, options, socket, listeners, joining));
@@ -66,10 +73,11 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
 
 const SOCKET_PATH = "/socket.io";
 
-/** A polling session moved to WebSocket. */
-function onUpgrade(transport: unknown): void {
+/** A polling session moved to WebSocket (`this` is the Engine.IO connection). */
+function onUpgrade(this: unknown, transport: unknown): void {
   coalesceWebSocketWrites(transport);
   releaseUpgradeRequest(transport);
+  compactConnection(this);
 }
 
 function onConnection(

@@ -6,8 +6,8 @@ export interface SocketData {
   userId: string | null;
   /** When the token expires, in milliseconds since the epoch; null for guests. */
   expiresAt: number | null;
-  /** Channels joined through `subscribe` (the user's own channel is not counted); made on first use. */
-  subscriptions?: Set<string>;
+  /** Channels joined through `subscribe` (the user's own channel is not counted): one as its name, more as a Set (subscriptions.ts). */
+  subscriptions?: string | Set<string>;
   /** Users this socket watches through `presence:watch`; made on first use. */
   watching?: Set<string>;
   /** True once the socket spoke Laravel Echo's dialect (an Echo-shaped subscribe): broadcasts go as `(channel, data)`. */

@@ -1,6 +1,7 @@
 import { CLIENT_EVENT_PATTERN, echoChannelKind, EventData } from "@mechamap/protocol";
 import type { EchoContext } from "../context";
 import type { RealtimeSocket } from "../types";
+import { isSubscribed } from "../subscriptions";
 
 /**
  * Echo's whisper, `client event {channel, event: "client-*", data}`: relayed to the channel's other
@@ -12,7 +13,7 @@ export async function clientEvent(echo: EchoContext, socket: RealtimeSocket, req
   if (typeof request !== "object" || request === null) return false;
   const { channel, event, data } = request as { channel?: unknown; event?: unknown; data?: unknown };
   if (typeof channel !== "string" || typeof event !== "string" || !CLIENT_EVENT_PATTERN.test(event)) return false;
-  if (echoChannelKind(channel) === "public" || !socket.data.subscriptions?.has(channel)) return false;
+  if (echoChannelKind(channel) === "public" || !isSubscribed(socket.data, channel)) return false;
   const size = Buffer.byteLength(JSON.stringify(data ?? null));
   if (size > echo.maxPayloadBytes) return false;
   await echo.signal({ channel, event, data: (data ?? null) as EventData, except: socket.id });

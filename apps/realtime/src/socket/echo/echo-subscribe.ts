@@ -2,6 +2,7 @@ import { echoChannelKind, EchoMember, isChannelName, isEchoChannelName } from "@
 import { checkChannelAccess } from "../../core/channel-access";
 import type { EchoContext, SocketContext } from "../context";
 import type { RealtimeSocket } from "../types";
+import { addSubscription, isSubscribed, subscriptionCount } from "../subscriptions";
 
 /** Statuses of `subscription_error` that do not come from Laravel. */
 const INVALID = 400;
@@ -37,7 +38,7 @@ export async function echoSubscribe(
   try {
     const member = await admit(context, echo, socket, channel, headersOf(request.auth));
     if (socket.disconnected) return;
-    (socket.data.subscriptions ??= new Set()).add(channel);
+    addSubscription(socket.data, channel);
     // Through the one delivery path: it waits until this node gets the channel's messages.
     await context.delivery.join(socket.id, channel);
     if (member) await joinPresence(echo, socket, channel, member);
@@ -57,8 +58,7 @@ async function admit(
   headers: Record<string, string>,
 ): Promise<EchoMember | undefined> {
   const { userId } = socket.data;
-  const subscriptions = socket.data.subscriptions;
-  if (!subscriptions?.has(channel) && (subscriptions?.size ?? 0) >= context.maxSubscriptions) {
+  if (!isSubscribed(socket.data, channel) && subscriptionCount(socket.data) >= context.maxSubscriptions) {
     throw new Refused(TOO_MANY);
   }
   const kind = echoChannelKind(channel);

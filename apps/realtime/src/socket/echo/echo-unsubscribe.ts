@@ -1,10 +1,11 @@
 import type { EchoContext } from "../context";
 import type { RealtimeSocket } from "../types";
+import { removeSubscription } from "../subscriptions";
 
 /** Echo's `unsubscribe {channel}` (no ack): leaves the room and, for a presence channel, the members. */
 export async function echoUnsubscribe(echo: EchoContext, socket: RealtimeSocket, request: { channel?: unknown }) {
   const { channel } = request;
-  if (typeof channel !== "string" || !socket.data.subscriptions?.delete(channel)) return;
+  if (typeof channel !== "string" || !removeSubscription(socket.data, channel)) return;
   void socket.leave(channel);
   await leavePresence(echo, socket, channel);
 }

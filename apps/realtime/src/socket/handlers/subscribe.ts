@@ -1,6 +1,7 @@
 import { parseOffset } from "../../core/offsets";
 import { checkChannelAccess } from "../../core/channel-access";
 import { AckError, SocketContext } from "../context";
+import { addSubscription, isSubscribed, subscriptionCount } from "../subscriptions";
 import type { RealtimeSocket } from "../types";
 import { parseTarget } from "./parse-target";
 
@@ -10,15 +11,14 @@ export async function subscribe(context: SocketContext, socket: RealtimeSocket, 
   const since = (request as { since?: unknown }).since;
   if (since !== undefined && (typeof since !== "string" || !parseOffset(since))) throw new AckError("invalid");
   const { userId } = socket.data;
-  const subscriptions = (socket.data.subscriptions ??= new Set());
-  if (!subscriptions.has(channel) && subscriptions.size >= context.maxSubscriptions) {
+  if (!isSubscribed(socket.data, channel) && subscriptionCount(socket.data) >= context.maxSubscriptions) {
     throw new AckError("subscription_limit");
   }
   const verdict = await checkChannelAccess(context.authorizer, userId, channel);
   if (verdict === "forbidden") throw new AckError("forbidden");
   if (verdict === "unavailable") throw new AckError("auth_unavailable");
   if (socket.disconnected) throw new AckError("invalid");
-  subscriptions.add(channel);
+  addSubscription(socket.data, channel);
   const recovered = await context.delivery.join(socket.id, channel, since);
   if (since !== undefined) context.metrics.historyReplays.inc({ outcome: recovered ? "recovered" : "gap" });
   return { channel, recovered };
