@@ -218,7 +218,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     corsOrigins: originAllowed,
     auth: {
       keys: apiKeys,
-      rateLimiter: state.rateLimiter,
+      rateLimiter: state.apiRateLimiter ?? state.rateLimiter,
       ratePerSecond: config.apiRateLimit,
     },
     broadcast: {

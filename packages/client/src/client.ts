@@ -105,12 +105,14 @@ export class RealtimeClient {
     for (;;) {
       if (this.current === "closed") throw new RealtimeClientError("closed", "the client is closed");
       if (!this.socket.connected) await this.next("connect");
+      const heard = this.presence.ask();
       try {
         const answer = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("presence:watch", { user_ids: ids });
         if (!answer.ok) throw new RealtimeClientError(answer.error, `presence:watch refused: ${answer.error}`);
-        this.presence.answered(ids, answer.online, false);
-        return { online: answer.online };
+        this.presence.answered(ids, answer.online, false, heard);
+        return { online: ids.filter((id) => this.presence.isOnline(id)) };
       } catch (error) {
+        this.presence.answered([], [], false, heard);
         if (error instanceof RealtimeClientError || this.socket.connected) throw asClientError(error);
         // Disconnected before the answer: ask again on the next connection.
       }
@@ -204,10 +206,13 @@ export class RealtimeClient {
 
   private async rewatch(): Promise<void> {
     const ids = this.presence.watched;
+    const heard = this.presence.ask();
     try {
       const answer = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("presence:watch", { user_ids: ids });
-      if (answer.ok) this.presence.answered(ids, answer.online, true);
+      if (answer.ok) this.presence.answered(ids, answer.online, true, heard);
+      else this.presence.answered([], [], true, heard);
     } catch {
+      this.presence.answered([], [], false, heard);
       // Disconnected again: the next connection watches again.
     }
   }

@@ -341,7 +341,7 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
   apiRateLimit: {
     key: "apiRateLimit",
     env: "API_RATE_LIMIT",
-    doc: "API requests per second per key, cluster-wide",
+    doc: "API requests per second per key, cluster-wide (shared every 100 ms: may go over by what other nodes take meanwhile)",
     fallback: 2000,
     parse: integer(1, 10_000_000),
   },

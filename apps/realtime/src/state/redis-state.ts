@@ -9,6 +9,7 @@ import { RedisPresenceStore } from "../presence/redis-presence-store";
 import { RedisChannelMembers } from "../presence/redis-channel-members";
 import { NodeHeartbeat } from "../presence/node-heartbeat";
 import { RedisLaravelInbox } from "../ingest/redis-laravel-inbox";
+import { BatchedRateLimiter } from "./batched-rate-limiter";
 import { RedisRateLimiter } from "./redis-rate-limiter";
 import type { SharedState } from "./shared-state";
 
@@ -93,6 +94,8 @@ export async function createRedisState(config: Config, options: RedisStateOption
   }
 
   presenceOptions.heartbeat.start();
+  // No Redis round trip per broadcast call for the API key's limit (see BatchedRateLimiter).
+  const apiRateLimiter = new BatchedRateLimiter(commands, prefix, options.clock, options.scheduler);
 
   return {
     broadcaster,
@@ -102,6 +105,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     channelMembers,
     ...(laravelInbox ? { laravelInbox } : {}),
     rateLimiter: new RedisRateLimiter(commands, prefix, options.clock),
+    apiRateLimiter,
     health: {
       mode: "redis",
       state: () => (commands.status === "ready" && broadcaster.isFlowing() ? "ok" : "down"),
@@ -111,6 +115,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     },
     adapter: createAdapter(commands, adapterSubscriber.subscriber, { key: `${prefix}sio`, requestsTimeout: 2000 }),
     async close() {
+      apiRateLimiter.stop();
       broadcaster.stop();
       replicas.stop();
       await laravelInbox?.stop();

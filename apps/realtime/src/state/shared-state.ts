@@ -23,6 +23,8 @@ export interface SharedState {
   /** Laravel's Redis broadcasts (cluster mode with ECHO_COMPAT); embedded mode has no Redis to read. */
   laravelInbox?: LaravelInbox;
   rateLimiter: RateLimiter;
+  /** The API key's limit, judged on every broadcast call; `rateLimiter` when absent. */
+  apiRateLimiter?: RateLimiter;
   health: BackendHealth;
   /** The Socket.IO adapter for cluster-wide socket requests; the in-memory default when absent. */
   adapter?: ServerOptions["adapter"];

@@ -4,6 +4,7 @@ import type { ChannelMessage, MessageDraft } from "../../src/core/ports";
 import { KeySpace } from "../../src/cluster/key-space";
 import { RedisBroadcaster } from "../../src/history/redis-broadcaster";
 import { RedisPresenceStore } from "../../src/presence/redis-presence-store";
+import { BatchedRateLimiter } from "../../src/state/batched-rate-limiter";
 import { RedisRateLimiter } from "../../src/state/redis-rate-limiter";
 import { historyContract } from "../contracts/history.contract";
 import { flush, idempotentPublishContract, until } from "../contracts/idempotent-publish.contract";
@@ -66,6 +67,33 @@ export function redisContractSuites(name: string, connect: () => RedisClient): v
       }),
   );
   rateLimiterContract(name, () => new RedisRateLimiter(open(), uniquePrefix()));
+  rateLimiterContract(`${name} (batched)`, () => new BatchedRateLimiter(open(), uniquePrefix(), new ManualTime()));
+  describe(`${name} BatchedRateLimiter across nodes`, () => {
+    it("counts the other nodes' hits once they flushed, and forgets past seconds", async () => {
+      const time = new ManualTime();
+      const prefix = uniquePrefix();
+      const [a, b] = [
+        new BatchedRateLimiter(open(), prefix, time, time),
+        new BatchedRateLimiter(open(), prefix, time, time),
+      ];
+      const allowed = async (limiter: BatchedRateLimiter, hits: number) =>
+        (await Promise.all(Array.from({ length: hits }, () => limiter.hit("api:k", 8)))).filter((v) => v.allowed)
+          .length;
+      expect(await allowed(a, 5)).toBe(5);
+      await a.flush();
+      await b.flush();
+      await allowed(b, 1); // B's first hit of the second: it learns of A's five with its next flush
+      await b.flush();
+      expect(await allowed(b, 4)).toBe(2); // 5 (A) + 1 + 2 = 8
+      await b.flush();
+      await a.flush();
+      expect(await allowed(a, 1)).toBe(0); // A now knows of B's
+      await time.advance(1000);
+      expect(await allowed(a, 1)).toBe(1); // a new second
+      a.stop();
+      b.stop();
+    });
+  });
   historyContract(name, async (size) => {
     const broadcaster = await startBroadcaster(uniquePrefix(), open(), size);
     return { broadcaster, history: broadcaster };
