@@ -3,6 +3,7 @@ import Redis from "ioredis";
 import { createRedisState } from "../src/state/redis-state";
 import type { SharedState } from "../src/state/shared-state";
 import { connected, flushEvents, json, record, request, startNode, tokenFor, until, TestNode } from "./helpers/node";
+import { expectKickAndViewersAcrossNodes, startClusterNodes } from "./helpers/cluster-nodes";
 import { ManualTime } from "./helpers/manual-time";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
 
@@ -14,20 +15,8 @@ beforeAll(async () => {
 afterAll(() => redis.stop());
 
 /** `time`: one ManualTime shared by the nodes, for the tests that move time themselves. */
-async function cluster(count: number, env: Record<string, string> = {}, time?: ManualTime): Promise<TestNode[]> {
-  const prefix = uniquePrefix();
-  const nodes: TestNode[] = [];
-  for (let i = 0; i < count; i++) {
-    nodes.push(
-      await startNode(
-        { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, NODE_ID: `n${i}`, ...env },
-        (config) => createRedisState(config, { onError: () => undefined, clock: time, scheduler: time }),
-        time,
-      ),
-    );
-  }
-  return nodes;
-}
+const cluster = (count: number, env: Record<string, string> = {}, time?: ManualTime): Promise<TestNode[]> =>
+  startClusterNodes({ REDIS_URL: redis.url }, count, env, time);
 
 describe("cluster mode (Redis)", () => {
   it("reports redis ok on /health", async () => {
@@ -116,17 +105,7 @@ describe("cluster mode (Redis)", () => {
   });
 
   it("kicks a user's sockets on every node and lists viewers across nodes", async () => {
-    const [a, b] = await cluster(2);
-    const onA = await connected(a.url, { auth: { token: tokenFor(8) } });
-    const onB = await connected(b.url, { auth: { token: tokenFor(9) } });
-    for (const socket of [onA, onB]) await request(socket, "subscribe", { thread_id: 3 });
-    expect(await json(a.api("/api/threads/3/viewers"))).toEqual({ thread_id: "3", count: 2, user_ids: ["8", "9"] });
-    const reasons: string[] = [];
-    onB.on("disconnect", (reason) => reasons.push(reason));
-    await a.api("/api/users/9/disconnect", { method: "POST" });
-    await until(() => reasons.length === 1);
-    expect(reasons).toEqual(["io server disconnect"]);
-    expect(onA.connected).toBe(true);
+    await expectKickAndViewersAcrossNodes(await cluster(2));
   });
 
   it("sends a channel's events only to nodes holding a member, and lingers before unsubscribing", async () => {

@@ -1,8 +1,7 @@
 import { compareOffsets } from "../src/core/offsets";
-import { createRedisState } from "../src/state/redis-state";
-import { connected, flushEvents, json, record, request, startNode, tokenFor, until, TestNode } from "./helpers/node";
+import { connected, flushEvents, json, record, request, tokenFor, until, TestNode } from "./helpers/node";
+import { expectKickAndViewersAcrossNodes, startClusterNodes } from "./helpers/cluster-nodes";
 import { ManualTime } from "./helpers/manual-time";
-import { uniquePrefix } from "./helpers/redis";
 import { startRedisCluster, TestRedisCluster } from "./helpers/redis-cluster";
 
 /**
@@ -16,17 +15,8 @@ beforeAll(async () => {
 afterAll(() => redis.stop());
 
 /** `time`: one ManualTime shared by the nodes, for the tests that move time themselves. */
-async function cluster(count: number, env: Record<string, string> = {}, time?: ManualTime): Promise<TestNode[]> {
-  const prefix = uniquePrefix();
-  const nodes: TestNode[] = [];
-  for (let i = 0; i < count; i++) {
-    const settings = { REDIS_CLUSTER_NODES: redis.nodes.join(","), REDIS_KEY_PREFIX: prefix, NODE_ID: `n${i}`, ...env };
-    const state = (config: Parameters<typeof createRedisState>[0]) =>
-      createRedisState(config, { onError: () => undefined, clock: time, scheduler: time });
-    nodes.push(await startNode(settings, state, time));
-  }
-  return nodes;
-}
+const cluster = (count: number, env: Record<string, string> = {}, time?: ManualTime): Promise<TestNode[]> =>
+  startClusterNodes({ REDIS_CLUSTER_NODES: redis.nodes.join(",") }, count, env, time);
 
 const userIds = Array.from({ length: 30 }, (_, i) => 100 + i);
 
@@ -108,17 +98,7 @@ describe("cluster mode on a Redis Cluster", () => {
   });
 
   it("kicks a user's sockets on every node and lists viewers across nodes (the redis-adapter's requests)", async () => {
-    const [a, b] = await cluster(2);
-    const onA = await connected(a.url, { auth: { token: tokenFor(8) } });
-    const onB = await connected(b.url, { auth: { token: tokenFor(9) } });
-    for (const socket of [onA, onB]) await request(socket, "subscribe", { thread_id: 3 });
-    expect(await json(a.api("/api/threads/3/viewers"))).toEqual({ thread_id: "3", count: 2, user_ids: ["8", "9"] });
-    const reasons: string[] = [];
-    onB.on("disconnect", (reason) => reasons.push(reason));
-    await a.api("/api/users/9/disconnect", { method: "POST" });
-    await until(() => reasons.length === 1);
-    expect(reasons).toEqual(["io server disconnect"]);
-    expect(onA.connected).toBe(true);
+    await expectKickAndViewersAcrossNodes(await cluster(2));
   });
 
   it("answers 503 when no replica acknowledges in time, and the retry is a duplicate once one does", async () => {

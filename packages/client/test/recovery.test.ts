@@ -13,6 +13,15 @@ async function sendAll(node: TestNode, bodies: Array<Record<string, unknown>>): 
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 
+/** A first page on `storage`: subscribes to thread 7, gets one thread event and one notification, closes. */
+async function seenThenClosed(node: TestNode, storage: ReturnType<typeof memoryStorageForTests>): Promise<void> {
+  const first = recordedClient({ url: node.url, token: tokenFor(1), storage });
+  await subscribeRecorded(first, 7);
+  await sendAll(node, [thread(0), notify(1)]);
+  await until(() => first.events.length === 2);
+  first.client.close();
+}
+
 describe("the client in Node, against a real node", () => {
   it("hands user-channel and thread events to the app, in order, with their meta", async () => {
     const node = await startNode();
@@ -54,11 +63,7 @@ describe("the client in Node, against a real node", () => {
   it("a new client with the same storage (a reload) gets what was missed and nothing from before", async () => {
     const node = await startNode();
     const storage = memoryStorageForTests();
-    const first = recordedClient({ url: node.url, token: tokenFor(1), storage });
-    await subscribeRecorded(first, 7);
-    await sendAll(node, [thread(0), notify(1)]);
-    await until(() => first.events.length === 2);
-    first.client.close();
+    await seenThenClosed(node, storage);
     expect(storage.keys().sort()).toEqual([`${KEY_PREFIX}1:thread.7`, `${KEY_PREFIX}1:user.1`]);
 
     await sendAll(node, [thread(2), notify(3)]);
@@ -88,11 +93,7 @@ describe("the client in Node, against a real node", () => {
   it("reports a gap when the history no longer holds the stored offset", async () => {
     const node = await startNode({ HISTORY_SIZE: "5" });
     const storage = memoryStorageForTests();
-    const first = recordedClient({ url: node.url, token: tokenFor(1), storage });
-    await subscribeRecorded(first, 7);
-    await sendAll(node, [thread(0), notify(1)]);
-    await until(() => first.events.length === 2);
-    first.client.close();
+    await seenThenClosed(node, storage);
 
     await sendAll(
       node,

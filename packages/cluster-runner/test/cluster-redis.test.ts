@@ -85,22 +85,7 @@ describe("real nodes on the runner's Redis", () => {
     for (const node of cluster.nodes) {
       expect(JSON.parse((await get(`${node.url}/health`)).body)).toMatchObject({ status: "ok", redis: "ok" });
     }
-    const socket = await connectSocket(cluster.nodes[0].url, {
-      transports: ["websocket"],
-      auth: { token: tokenFor(cluster.jwtSecret, 42) },
-    });
-    try {
-      const received = new Promise((resolve) => socket.once("notification", resolve));
-      const sent = await httpRequest(`${cluster.nodes[1].url}/api/broadcast`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-WebSocket-API-Key": cluster.apiKey },
-        body: JSON.stringify({ event: "notification", to: "user", user_id: 42, data: { id: "across" } }),
-      });
-      expect(sent.status).toBe(200);
-      await expect(received).resolves.toEqual({ id: "across" });
-    } finally {
-      socket.close();
-    }
+    await expectDeliveredAcross(cluster, "across");
   });
 });
 
@@ -122,24 +107,29 @@ describe("real nodes on the runner's own Redis Cluster (--redis-cluster)", () =>
         durability: "replicated",
       });
     }
-    const socket = await connectSocket(cluster.nodes[0].url, {
-      transports: ["websocket"],
-      auth: { token: tokenFor(cluster.jwtSecret, 42) },
-    });
-    try {
-      const received = new Promise((resolve) => socket.once("notification", resolve));
-      const sent = await httpRequest(`${cluster.nodes[1].url}/api/broadcast`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-WebSocket-API-Key": cluster.apiKey },
-        body: JSON.stringify({ event: "notification", to: "user", user_id: 42, data: { id: "sharded" } }),
-      });
-      expect(sent.status).toBe(200);
-      await expect(received).resolves.toEqual({ id: "sharded" });
-    } finally {
-      socket.close();
-    }
+    await expectDeliveredAcross(cluster, "sharded");
     const pids = cluster.redisCluster!.map((node) => node.pid);
     await cluster.stop();
     for (const pid of pids) expect(gone(pid)).toBe(true);
   });
 });
+
+/** A broadcast accepted by node 2 reaches a socket on node 1. */
+async function expectDeliveredAcross(cluster: Cluster, id: string): Promise<void> {
+  const socket = await connectSocket(cluster.nodes[0].url, {
+    transports: ["websocket"],
+    auth: { token: tokenFor(cluster.jwtSecret, 42) },
+  });
+  try {
+    const received = new Promise((resolve) => socket.once("notification", resolve));
+    const sent = await httpRequest(`${cluster.nodes[1].url}/api/broadcast`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-WebSocket-API-Key": cluster.apiKey },
+      body: JSON.stringify({ event: "notification", to: "user", user_id: 42, data: { id } }),
+    });
+    expect(sent.status).toBe(200);
+    await expect(received).resolves.toEqual({ id });
+  } finally {
+    socket.close();
+  }
+}

@@ -25,8 +25,11 @@ export interface TestRedisCluster {
 /** A port that is free, and whose cluster bus port (+10000) is free too. */
 async function freeClusterPort(): Promise<number> {
   for (;;) {
-    const port = await listenOn(0);
-    if (port + 10000 < 65536 && (await listenOn(port + 10000).catch(() => 0)) !== 0) return port;
+    // Both below Linux's ephemeral range (32768+), where an outgoing connection could take the port
+    // between this check and redis's bind (as packages/cluster-runner's redis-cluster-servers.ts).
+    const port = 20000 + Math.floor(Math.random() * 2700);
+    const free = async (candidate: number) => (await listenOn(candidate).catch(() => 0)) !== 0;
+    if ((await free(port)) && (await free(port + 10000))) return port;
   }
 }
 
@@ -55,7 +58,10 @@ export async function startRedisCluster(masters = 3, nodeTimeoutMs = 2000): Prom
   const dir = mkdtempSync(join(tmpdir(), "rt-cluster-"));
   const children = new Map<number, ChildProcess>();
   const ports: number[] = [];
-  for (let i = 0; i < masters * 2; i++) ports.push(await freeClusterPort());
+  while (ports.length < masters * 2) {
+    const port = await freeClusterPort();
+    if (!ports.includes(port)) ports.push(port);
+  }
   const stop = async (): Promise<void> => {
     await Promise.all([...children.keys()].map((port) => kill(port)));
     rmSync(dir, { recursive: true, force: true });
