@@ -143,6 +143,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
       allowQueryToken: config.allowQueryToken,
       onFailure: (code) => metrics.authFailures.inc({ kind: code }),
     },
+    interest: state.interest,
     buildContext: (server) => ({
       delivery: new ChannelDelivery({
         sockets: new SocketIoLocalSockets(server),

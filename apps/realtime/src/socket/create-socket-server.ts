@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from "node:http";
 import { Server, ServerOptions } from "socket.io";
 import { ALL_CHANNEL, userChannel } from "@mechamap/protocol";
+import type { ChannelInterest } from "../core/ports";
 import type { PresenceService } from "../core/presence-service";
 import { errorDetail } from "../observability/logger";
 import { createSocketAuthMiddleware, SocketAuthOptions } from "./auth-middleware";
@@ -30,6 +31,8 @@ export interface SocketServerOptions {
   /** Called once the server exists, to build what needs it (delivery, directory). */
   buildContext: (io: RealtimeServer) => SocketContext;
   presence: PresenceService;
+  /** This node's bus subscriptions: the user's own channel is heard before CONNECT (ownChannelHeard). */
+  interest: Pick<ChannelInterest, "hold" | "release">;
   /** Keep the handshake's Cookie for Laravel's `/broadcasting/auth` (Echo with CHANNEL_AUTH=laravel). */
   keepCookie: boolean;
 }
@@ -67,11 +70,30 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
   lazySocketAcks();
   io.use(createSocketAuthMiddleware(options.auth));
   io.use(userConnectionCap(options.userCap));
+  io.use(ownChannelHeard(options.interest));
   io.on("connection", (socket) => onConnection(context, options, socket, listeners, joining));
   return { io, context };
 }
 
 const SOCKET_PATH = "/socket.io";
+
+/**
+ * Holds up CONNECT until this node hears the user's own channel (the first socket of a user on a
+ * node subscribes it; `hold` waits 2 s at most): a notification sent right after the client saw
+ * `connect` must not be missed. The join in onConnection keeps the subscription; should it never
+ * come, the subscription taken here lingers out like any other.
+ */
+function ownChannelHeard(interest: SocketServerOptions["interest"]) {
+  return (socket: RealtimeSocket, next: (error?: Error) => void): void => {
+    const { userId } = socket.data;
+    if (userId === null) return next();
+    const channel = userChannel(userId);
+    void interest.hold(channel).then(() => {
+      if (!socket.nsp.adapter.rooms.has(channel)) interest.release(channel);
+      next();
+    });
+  };
+}
 
 /** A polling session moved to WebSocket (`this` is the Engine.IO connection). */
 function onUpgrade(this: unknown, transport: unknown): void {
