@@ -213,7 +213,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
     };
   };
 
-  const koa = createHttpApp({
+  const httpApp = createHttpApp({
     logger,
     metrics,
     corsOrigins: originAllowed,
@@ -241,7 +241,7 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
             maxJsonDepth: config.maxJsonDepth,
           },
   });
-  handleHttp = koa.callback();
+  handleHttp = httpApp;
 
   let guard: { stop(): void } | undefined;
 

@@ -98,7 +98,7 @@ export async function warmUpCalls(options: WarmUpOptions): Promise<number> {
     presence: { presence: state.presence, directory: options.directory },
     health: { report: () => warmReport, registry },
   });
-  const server = createServer(twin.callback());
+  const server = createServer(twin);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const { port } = server.address() as AddressInfo;

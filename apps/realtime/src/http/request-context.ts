@@ -5,43 +5,69 @@ import { BoundChildren, RealtimeMetrics } from "../observability/metrics";
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+/** One API request in flight: its id and when it began. */
+export interface RequestRecord {
+  requestId: string;
+  started: bigint;
+}
+
 /**
  * Request id (from `X-Request-Id` when sane), one log line per API request, and the request
- * metrics labelled by route template (never the raw path, which holds ids).
+ * metrics labelled by route template (never the raw path, which holds ids). Shared by the Koa
+ * middleware below and the broadcast lane (broadcast-lane.ts), so both keep one semantics.
  */
-export function requestContext(logger: Logger, metrics: RealtimeMetrics): Middleware {
-  const requests = new BoundChildren((route, method, status) => metrics.apiRequests.labels({ route, method, status }));
-  const durations = new BoundChildren((route, method) => metrics.apiDuration.labels({ route, method }));
+export class RequestRecorder {
+  private readonly requests: BoundChildren<{ inc(): void }>;
+  private readonly durations: BoundChildren<{ observe(value: number): void }>;
   // The level is set once at start (LOG_LEVEL); winston's check walks its transports on every call.
-  const enabled = {
-    debug: logger.isLevelEnabled("debug"),
-    info: logger.isLevelEnabled("info"),
-    error: logger.isLevelEnabled("error"),
-  };
+  private readonly enabled: Record<"debug" | "info" | "error", boolean>;
+
+  constructor(
+    private readonly logger: Logger,
+    metrics: RealtimeMetrics,
+  ) {
+    this.requests = new BoundChildren((route, method, status) => metrics.apiRequests.labels({ route, method, status }));
+    this.durations = new BoundChildren((route, method) => metrics.apiDuration.labels({ route, method }));
+    this.enabled = {
+      debug: logger.isLevelEnabled("debug"),
+      info: logger.isLevelEnabled("info"),
+      error: logger.isLevelEnabled("error"),
+    };
+  }
+
+  /** `given`: the request's `X-Request-Id`, kept when sane, else replaced by a fresh id. */
+  begin(given: string | undefined): RequestRecord {
+    const requestId = given !== undefined && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    return { requestId, started: process.hrtime.bigint() };
+  }
+
+  end(record: RequestRecord, route: string, method: string, status: number): void {
+    const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
+    this.requests.of(route, method, String(status)).inc();
+    this.durations.of(route, method).observe(seconds);
+    // Accepted API calls are the hot path: logged at debug only.
+    const level = status >= 500 ? "error" : status >= 400 ? "info" : "debug";
+    if (this.enabled[level]) {
+      this.logger.log(level, "http request", {
+        request_id: record.requestId,
+        method,
+        route,
+        status,
+        ms: Math.round(seconds * 1e6) / 1e3,
+      });
+    }
+  }
+}
+
+export function requestContext(recorder: RequestRecorder): Middleware {
   return async (ctx, next) => {
-    const started = process.hrtime.bigint();
-    const given = ctx.get("X-Request-Id");
-    const requestId = REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
-    ctx.state.requestId = requestId;
-    ctx.set("X-Request-Id", requestId);
+    const record = recorder.begin(ctx.get("X-Request-Id"));
+    ctx.state.requestId = record.requestId;
+    ctx.set("X-Request-Id", record.requestId);
     try {
       await next();
     } finally {
-      const route = routeTemplate(ctx.matched as RouteLayer[] | undefined);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      requests.of(route, ctx.method, String(ctx.status)).inc();
-      durations.of(route, ctx.method).observe(seconds);
-      // Accepted API calls are the hot path: logged at debug only.
-      const level = ctx.status >= 500 ? "error" : ctx.status >= 400 ? "info" : "debug";
-      if (enabled[level]) {
-        logger.log(level, "http request", {
-          request_id: requestId,
-          method: ctx.method,
-          route,
-          status: ctx.status,
-          ms: Math.round(seconds * 1e6) / 1e3,
-        });
-      }
+      recorder.end(record, routeTemplate(ctx.matched as RouteLayer[] | undefined), ctx.method, ctx.status);
     }
   };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import Router from "@koa/router";
 import type { ValidationDetail } from "@mechamap/protocol";
 import { parseBatch, parseBroadcast, BroadcastCommand } from "../../core/broadcast-request";
@@ -27,33 +28,17 @@ function describe(result: PublishResult) {
   };
 }
 
-export function broadcastRoutes(options: BroadcastRouteOptions): Router {
-  const { publisher, metrics } = options;
-  const router = new Router();
-  const counted = new BoundChildren((target, outcome) => metrics.broadcasts.labels({ target, outcome }));
+/** Serves one `POST /api/broadcast` whose caller is authorised: reads, validates, publishes, answers. */
+export type BroadcastCall = (req: IncomingMessage) => Promise<object>;
 
-  async function publish(command: BroadcastCommand): Promise<PublishResult> {
-    if (!options.canPublish()) throw new RealtimeError("unavailable", "this node cannot fan out right now");
-    try {
-      const result = await unavailableOnFailure(publisher.publish(command));
-      counted.of(command.target, result.duplicate ? "duplicate" : "accepted").inc();
-      return result;
-    } catch (error) {
-      counted.of(command.target, "unavailable").inc();
-      throw error;
-    }
-  }
+/** `POST /api/broadcast` and its batch. The single call is served by `single`, shared with the broadcast lane. */
+export function broadcastRoutes(options: BroadcastRouteOptions, single: BroadcastCall): Router {
+  const router = new Router();
+  const publish = publishing(options);
+  const { metrics } = options;
 
   router.post("/api/broadcast", async (ctx) => {
-    const body = await readJsonBody(ctx.req, options.maxPayloadBytes, options.maxJsonDepth);
-    const problems: ValidationDetail[] = [];
-    const header = ctx.get("Idempotency-Key") || undefined;
-    const command = parseBroadcast(body, problems, "", header, ctx.get("X-Socket-ID") || undefined);
-    if (!command) {
-      counted.of("invalid", "rejected").inc();
-      throw validationFailed(problems);
-    }
-    ctx.body = describe(await publish(command));
+    ctx.body = await single(ctx.req);
   });
 
   router.post("/api/broadcast/batch", async (ctx) => {
@@ -61,7 +46,7 @@ export function broadcastRoutes(options: BroadcastRouteOptions): Router {
     const problems: ValidationDetail[] = [];
     const commands = parseBatch(body, problems);
     if (problems.length > 0) {
-      counted.of("batch", "rejected").inc();
+      metrics.broadcasts.inc({ target: "batch", outcome: "rejected" });
       throw validationFailed(problems);
     }
     const results = [];
@@ -79,4 +64,49 @@ export function broadcastRoutes(options: BroadcastRouteOptions): Router {
   });
 
   return router;
+}
+
+/** The single broadcast call, for the Koa route above and the broadcast lane (broadcast-lane.ts). */
+export function broadcastCall(options: BroadcastRouteOptions): BroadcastCall {
+  const publish = publishing(options);
+  const rejected = options.metrics.broadcasts.labels({ target: "invalid", outcome: "rejected" });
+  return async (req) => {
+    const body = await readJsonBody(req, options.maxPayloadBytes, options.maxJsonDepth);
+    const problems: ValidationDetail[] = [];
+    const { headers } = req;
+    const command = parseBroadcast(
+      body,
+      problems,
+      "",
+      headerValue(headers["idempotency-key"]),
+      headerValue(headers["x-socket-id"]),
+    );
+    if (!command) {
+      rejected.inc();
+      throw validationFailed(problems);
+    }
+    return describe(await publish(command));
+  };
+}
+
+/** A header as Koa's `ctx.get` reads it, with absent and empty both undefined. */
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** Publishes one command when this node can fan out, counting its outcome by target. */
+function publishing(options: BroadcastRouteOptions): (command: BroadcastCommand) => Promise<PublishResult> {
+  const { publisher, metrics } = options;
+  const counted = new BoundChildren((target, outcome) => metrics.broadcasts.labels({ target, outcome }));
+  return async (command) => {
+    if (!options.canPublish()) throw new RealtimeError("unavailable", "this node cannot fan out right now");
+    try {
+      const result = await unavailableOnFailure(publisher.publish(command));
+      counted.of(command.target, result.duplicate ? "duplicate" : "accepted").inc();
+      return result;
+    } catch (error) {
+      counted.of(command.target, "unavailable").inc();
+      throw error;
+    }
+  };
 }
