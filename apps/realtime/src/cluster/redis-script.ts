@@ -1,14 +1,19 @@
 import { createHash } from "node:crypto";
+import Redis, { Cluster } from "ioredis";
 import type { RedisClient } from "./redis-connections";
+import { ScriptLane } from "./script-lane";
 
 /**
- * A Lua script run by its sha (EVALSHA), falling back to EVAL when Redis does not know it yet
- * (first use, a restart). One round trip in the common case; calls made in the same tick share
- * one (the command connection pipelines automatically).
+ * A Lua script run by its sha (EVALSHA): one round trip, and calls made in the same tick share one
+ * (the command connection pipelines automatically). The scripts are loaded on every server before
+ * our calls reach it (`keepLoaded`); should one answer NOSCRIPT all the same, the call is sent again
+ * once they are loaded, in issue order (ScriptLane). Never EVAL: a call that fell back to EVAL
+ * could be overtaken by a later EVALSHA that finds the script the EVAL just loaded.
  */
 export class RedisScript {
-  /** Every script of the node, for `loadAll`. */
+  /** Every script of the node, for `keepLoaded`. */
   private static readonly all: RedisScript[] = [];
+  private static readonly lanes = new WeakMap<RedisClient, ScriptLane>();
   private readonly sha: string;
 
   constructor(private readonly lua: string) {
@@ -16,28 +21,86 @@ export class RedisScript {
     RedisScript.all.push(this);
   }
 
-  /** The shas of every script `loadAll` loads. */
+  /** The shas of every script `keepLoaded` loads. */
   static shas(): string[] {
     return RedisScript.all.map((script) => script.sha);
   }
 
   /**
-   * SCRIPT LOAD of every script (on every master of a Redis Cluster), done at start: a first call
-   * that meets NOSCRIPT and falls back to EVAL can be overtaken by a later call whose EVALSHA finds
-   * the script the fallback just loaded, and two publishes would reach the bus out of order.
+   * SCRIPT LOAD of every script on every master now, and again on each server the client connects
+   * to later, as the connection's first command: a restarted master, or a node a reshard or a
+   * failover gives slots to. On a Cluster a connection to a node is new after any of these (ioredis
+   * drops a node's connection when it closes and makes a new one, `+node`, when the node is seen
+   * again), and its offline queue sends the load before anything queued after it; a single Redis's
+   * connection loads on `ready`. Replicas: `followReplicas`.
    */
-  static async loadAll(redis: RedisClient): Promise<void> {
-    const targets = "nodes" in redis && typeof redis.nodes === "function" ? redis.nodes("master") : [redis];
-    await Promise.all(targets.flatMap((target) => RedisScript.all.map((script) => target.script("LOAD", script.lua))));
+  static async keepLoaded(redis: RedisClient): Promise<void> {
+    if (redis instanceof Cluster) {
+      redis.on("+node", (node: Redis) => void RedisScript.loadOn(node).catch(() => undefined));
+      await Promise.all(redis.nodes("master").map((node) => RedisScript.loadOn(node)));
+      return;
+    }
+    redis.on("ready", () => void RedisScript.loadOn(redis).catch(() => undefined));
+    await RedisScript.loadOn(redis);
   }
 
-  async run(redis: RedisClient, keys: string[], args: Array<string | number>): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return redis.eval(this.lua, keys.length, ...keys, ...args);
+  /**
+   * Keeps the scripts on every replica of a Cluster, so that a failover promotes a master that
+   * has them: Redis 7 does not replicate its script cache (loaded or EVALed on a master, a script
+   * is not on its replicas), but a replica keeps what was loaded on it through a full resync and
+   * its promotion (checked on Redis 7.0). `update` takes the replicas the masters list now
+   * (ReplicaWatch, every second): each gets a connection of its own that loads the scripts
+   * whenever it (re)connects, so a replica that restarts has them again as soon as it is back.
+   * A single Redis has no failover of ours: nothing to follow.
+   */
+  static followReplicas(redis: RedisClient): { update(addresses: string[]): void; close(): void } {
+    const loaders = new Map<string, Redis>();
+    return {
+      update(addresses) {
+        if (!(redis instanceof Cluster)) return;
+        const listed = new Set(addresses);
+        for (const [address, loader] of loaders) {
+          if (listed.has(address)) continue;
+          loader.disconnect();
+          loaders.delete(address);
+        }
+        for (const address of listed) {
+          if (loaders.has(address)) continue;
+          const [host, port] = address.split(":");
+          const loader = new Redis({ ...redis.options.redisOptions, host, port: Number(port) });
+          loader.on("error", () => undefined);
+          loader.on("ready", () => void RedisScript.loadOn(loader).catch(() => undefined));
+          loaders.set(address, loader);
+        }
+      },
+      close() {
+        for (const loader of loaders.values()) loader.disconnect();
+        loaders.clear();
+      },
+    };
+  }
+
+  private static async loadOn(server: Redis): Promise<void> {
+    await Promise.all(RedisScript.all.map((script) => server.script("LOAD", script.lua)));
+  }
+
+  /** After a NOSCRIPT: load again where the calls go (the masters). */
+  private static loadWhereCalled(redis: RedisClient): Promise<void> {
+    const servers = redis instanceof Cluster ? redis.nodes("master") : [redis];
+    return Promise.all(servers.map((server) => RedisScript.loadOn(server))).then(() => undefined);
+  }
+
+  private static laneOf(redis: RedisClient): ScriptLane {
+    let lane = RedisScript.lanes.get(redis);
+    if (!lane) {
+      lane = new ScriptLane(() => RedisScript.loadWhereCalled(redis));
+      RedisScript.lanes.set(redis, lane);
     }
+    return lane;
+  }
+
+  run(redis: RedisClient, keys: string[], args: Array<string | number>): Promise<unknown> {
+    return RedisScript.laneOf(redis).run(() => redis.evalsha(this.sha, keys.length, ...keys, ...args));
   }
 
   /**
@@ -46,27 +109,20 @@ export class RedisScript {
    * alone it could ask another master). Resolves with the script's reply and how many replicas
    * acknowledged its writes.
    */
-  async runThenWait(
+  runThenWait(
     redis: RedisClient,
     keys: string[],
     args: Array<string | number>,
     timeoutMs: number,
   ): Promise<[unknown, number]> {
-    const attempt = async (useSha: boolean): Promise<[unknown, number]> => {
+    return RedisScript.laneOf(redis).run(async (): Promise<[unknown, number]> => {
       const pipeline = redis.pipeline();
-      if (useSha) pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
-      else pipeline.eval(this.lua, keys.length, ...keys, ...args);
+      pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
       pipeline.wait(1, timeoutMs);
       const [[scriptError, reply], [waitError, acked]] = (await pipeline.exec()) ?? [[new Error("no reply")], []];
       if (scriptError) throw scriptError;
       if (waitError) throw waitError;
       return [reply, Number(acked)];
-    };
-    try {
-      return await attempt(true);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return attempt(false);
-    }
+    });
   }
 }

@@ -18,12 +18,18 @@ export type Durability = "replicated" | "degraded" | "single";
 export class ReplicaWatch {
   private readonly replicas = new Map<string, number>();
   private readonly everReplicated = new Set<string>();
+  /** `host:port` of the replicas each master listed at its last answer. */
+  private readonly replicaAddresses = new Map<string, string[]>();
   private stopRefresh: Cancel = () => undefined;
 
-  /** `scheduler`: the node's (app.ts), so that tests own the refresh's clock like every other timer. */
+  /**
+   * `scheduler`: the node's (app.ts), so that tests own the refresh's clock like every other timer.
+   * `onReplicas`: told after each look every replica the masters list (RedisScript loads its scripts there).
+   */
   constructor(
     private readonly client: RedisClient,
     private readonly scheduler: Scheduler = systemScheduler,
+    private readonly onReplicas?: (addresses: string[]) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -60,13 +66,19 @@ export class ReplicaWatch {
     await Promise.allSettled(
       masters.map(async ([key, node]) => {
         seen.add(key);
-        const role = (await node.call("ROLE")) as [string, number, Array<unknown>];
-        const count = role[0] === "master" ? role[2].length : 0;
-        this.replicas.set(key, count);
-        if (count > 0) this.everReplicated.add(key);
+        const role = (await node.call("ROLE")) as [string, number, Array<[string, string, string]>];
+        const listed = role[0] === "master" ? role[2] : [];
+        this.replicas.set(key, listed.length);
+        this.replicaAddresses.set(
+          key,
+          listed.map(([host, port]) => `${host}:${port}`),
+        );
+        if (listed.length > 0) this.everReplicated.add(key);
       }),
     );
     for (const key of this.replicas.keys()) if (!seen.has(key)) this.replicas.delete(key);
+    for (const key of this.replicaAddresses.keys()) if (!seen.has(key)) this.replicaAddresses.delete(key);
+    this.onReplicas?.([...this.replicaAddresses.values()].flat());
     // A cluster whose masters have replicas: every master should, including one promoted just now.
     if (this.client instanceof Cluster && this.everReplicated.size > 0)
       for (const key of seen) this.everReplicated.add(key);

@@ -35,7 +35,9 @@ export async function createRedisState(config: Config, options: RedisStateOption
   // Laravel's broadcasts come on a subscriber of their own (PSUBSCRIBE), apart from the bus.
   const laravel = config.echoCompat ? createRedisConnections(target, `realtime:${config.nodeId}:laravel`) : undefined;
 
-  const replicas = new ReplicaWatch(commands, options.scheduler);
+  // The scripts on every replica too: a failover must not promote a master without them.
+  const replicaScripts = RedisScript.followReplicas(commands);
+  const replicas = new ReplicaWatch(commands, options.scheduler, replicaScripts.update);
   const broadcaster = new RedisBroadcaster({
     commands,
     subscriber,
@@ -78,6 +80,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
       onError: options.onError,
     });
   const closeConnections = async (): Promise<void> => {
+    replicaScripts.close();
     await Promise.all([state.close(), adapterSubscriber.close(), laravel?.close()]);
   };
 
@@ -86,7 +89,7 @@ export async function createRedisState(config: Config, options: RedisStateOption
     await assertRedisVersion(commands);
     await replicas.start();
     await broadcaster.start();
-    await RedisScript.loadAll(commands);
+    await RedisScript.keepLoaded(commands);
     await presenceOptions.heartbeat.reapEarlierSelf();
   } catch (error) {
     await closeConnections();

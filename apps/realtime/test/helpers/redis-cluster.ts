@@ -19,6 +19,8 @@ export interface TestRedisCluster {
   replicas(): Promise<number[]>;
   /** Kills one node like kill -9. */
   kill(port: number): Promise<void>;
+  /** Starts a killed node again on its port, with its cluster identity (nodes-<port>.conf): a restart. */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function startRedisCluster(masters = 3, nodeTimeoutMs = 2000): Prom
       return alive.filter((_, index) => roles[index].startsWith("slave"));
     },
     kill,
+    restart: (port) => startNode(port, dir, nodeTimeoutMs, children),
     stop,
   };
 }

@@ -1,0 +1,151 @@
+import Redis, { Cluster } from "ioredis";
+import { KeySpace, slotOf } from "../src/cluster/key-space";
+import { createRedisConnections, whenReady, RedisConnections } from "../src/cluster/redis-connections";
+import { RedisScript } from "../src/cluster/redis-script";
+import { ReplicaWatch } from "../src/cluster/replica-watch";
+import { compareOffsets } from "../src/core/offsets";
+import { RedisBroadcaster } from "../src/history/redis-broadcaster";
+import { until } from "./helpers/node";
+import { uniquePrefix } from "./helpers/redis";
+import { startRedisCluster, TestRedisCluster } from "./helpers/redis-cluster";
+
+/**
+ * Redis 7 does not replicate its script cache (a script loaded or EVALed on a master is not on its
+ * replica), so a failover promotes a master without our scripts unless the node loaded them there
+ * itself. A real Cluster, a real manual failover (CLUSTER FAILOVER on the replica); the scripts
+ * must be on the new master before the first publish reaches it, and one sender's pipelined
+ * publishes take offsets in issue order.
+ */
+let cluster: TestRedisCluster;
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 60_000);
+afterAll(() => cluster.stop());
+
+const closing: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const close of closing.splice(0).reverse()) await close();
+});
+
+interface Setup {
+  prefix: string;
+  connections: RedisConnections;
+  broadcaster: RedisBroadcaster;
+  /** `host:port` of the master and of the replica of `channel`'s slot. */
+  master: string;
+  replica: string;
+}
+
+async function setUp(prefix: string, channel: string): Promise<Setup> {
+  // As createRedisState wires them (state/redis-state.ts), with the node's own connections.
+  const connections = createRedisConnections({ clusterNodes: cluster.nodes }, "test");
+  closing.push(() => connections.close());
+  await Promise.all([whenReady(connections.commands, 5000), whenReady(connections.subscriber, 5000)]);
+  const replicaScripts = RedisScript.followReplicas(connections.commands);
+  const replicas = new ReplicaWatch(connections.commands, undefined, replicaScripts.update);
+  const broadcaster = new RedisBroadcaster({
+    ...connections,
+    prefix,
+    historySize: 100,
+    historyTtlS: 60,
+    nodeId: "n1",
+    lingerMs: 0,
+    replicas,
+    waitTimeoutMs: 2000,
+  });
+  closing.push(() => {
+    replicas.stop();
+    replicaScripts.close();
+    broadcaster.stop();
+  });
+  await replicas.start();
+  await broadcaster.start();
+  await RedisScript.keepLoaded(connections.commands);
+  const [master] = (connections.commands as Cluster).slots[slotOf(new KeySpace(prefix).history(channel))];
+  const replica = await replicaOf(master);
+  return { prefix, connections, broadcaster, master, replica };
+}
+
+/** The replica that follows `master` (ROLE: slave, its master's host and port, ...). */
+async function replicaOf(master: string): Promise<string> {
+  for (const port of await cluster.replicas()) {
+    const [, host, masterPort] = (await server(`127.0.0.1:${port}`).call("ROLE")) as [string, string, number];
+    if (`${host}:${masterPort}` === master) return `127.0.0.1:${port}`;
+  }
+  throw new Error(`no replica follows ${master}`);
+}
+
+function server(address: string): Redis {
+  const client = new Redis(Number(address.split(":")[1]));
+  closing.push(() => client.disconnect());
+  return client;
+}
+
+/**
+ * A manual failover to `replica`, then one keyed command through the node's client so that it
+ * follows the slot there (MOVED): publishes on their way while a slot moves can be redirected out
+ * of issue order, which is not what this file is about (docs/SCALING.md).
+ */
+async function failOverTo(replica: string, setup: Setup, channel: string): Promise<void> {
+  await server(replica).cluster("FAILOVER");
+  const port = Number(replica.split(":")[1]);
+  await until(async () => (await cluster.masters()).includes(port), 20_000, `${replica} promoted`);
+  await setup.connections.commands.exists(new KeySpace(setup.prefix).history(channel));
+}
+
+/** 40 publishes on one channel from one sender, a few per tick, none waiting for the one before. */
+async function publishInIssueOrder(broadcaster: RedisBroadcaster, channel: string): Promise<string[]> {
+  const calls: Array<Promise<string>> = [];
+  for (let i = 0; i < 40; i++) {
+    const draft = { channel, event: "e", data: { i }, id: `m-${i}` };
+    calls.push(broadcaster.publish([draft]).then(([meta]) => meta.offset));
+    if (i % 5 === 4) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return Promise.all(calls);
+}
+
+const noscriptErrors = async (address: string): Promise<number> =>
+  Number(/errorstat_NOSCRIPT:count=(\d+)/.exec(await server(address).info("errorstats"))?.[1] ?? 0);
+
+const loadedOn = async (address: string): Promise<number[]> =>
+  (await server(address).script("EXISTS", ...RedisScript.shas())) as number[];
+
+function expectIncreasing(offsets: string[]): void {
+  for (let i = 1; i < offsets.length; i++) expect(compareOffsets(offsets[i - 1], offsets[i])).toBeLessThan(0);
+}
+
+describe("Lua scripts across a Redis Cluster failover", () => {
+  it("are on a replica before it is promoted: no publish meets NOSCRIPT, offsets follow issue order", async () => {
+    const prefix = uniquePrefix();
+    const setup = await setUp(prefix, "thread.7");
+    const { broadcaster, replica } = setup;
+    // Loaded by the node's own connection to the replica (ReplicaWatch lists it within a second).
+    await until(async () => (await loadedOn(replica)).every((one) => one === 1), 10_000, "scripts on the replica");
+
+    await failOverTo(replica, setup, "thread.7");
+    const offsets = await publishInIssueOrder(broadcaster, "thread.7");
+
+    expectIncreasing(offsets);
+    expect(await noscriptErrors(replica)).toBe(0);
+  }, 60_000);
+
+  it("are loaded again on a replica that restarted (its cache empty) before it is promoted", async () => {
+    const prefix = uniquePrefix();
+    const setup = await setUp(prefix, "thread.8");
+    const { broadcaster, replica } = setup;
+    await until(async () => (await loadedOn(replica)).every((one) => one === 1), 10_000, "scripts on the replica");
+
+    const port = Number(replica.split(":")[1]);
+    await cluster.kill(port);
+    await cluster.restart(port);
+    // Back, in sync with its master, and given the scripts again (a restart empties the cache).
+    await until(async () => String(await server(replica).call("ROLE")).includes("connected"), 20_000, "resync");
+    await until(async () => (await loadedOn(replica)).every((one) => one === 1), 10_000, "scripts reloaded");
+
+    await failOverTo(replica, setup, "thread.8");
+    const offsets = await publishInIssueOrder(broadcaster, "thread.8");
+
+    expectIncreasing(offsets);
+    expect(await noscriptErrors(replica)).toBe(0);
+  }, 90_000);
+});
