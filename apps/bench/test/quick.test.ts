@@ -50,6 +50,25 @@ describe("bench quick scenario", () => {
         delivered: events * QUICK_DEFAULTS.subscribers,
       })),
     );
+    // Per second, the worst latency from the actual send never exceeds the one from the due time
+    // (an event is sent at or after it is due), and both cover the same seconds.
+    for (const record of result.records) {
+      const detail = record.detail as { worstLatencyPerSecondMs: number[]; worstFromSendPerSecondMs: number[] };
+      const fromDue = detail.worstLatencyPerSecondMs;
+      const fromSend = detail.worstFromSendPerSecondMs;
+      expect({ target: record.target, seconds: fromSend.length }).toEqual({
+        target: record.target,
+        seconds: fromDue.length,
+      });
+      expect(fromDue.length).toBeGreaterThan(0);
+      fromSend.forEach((ms, second) => {
+        expect({ target: record.target, second, over: ms > fromDue[second] + 0.001 }).toEqual({
+          target: record.target,
+          second,
+          over: false,
+        });
+      });
+    }
   });
 
   /**

@@ -163,12 +163,15 @@ function ask<K extends FromWorker["type"]>(
 function mergeReports(reports: WorkerReport[]): PoolReport {
   const sum = (key: keyof WorkerReport): number => reports.reduce((total, r) => total + (r[key] as number), 0);
   const withClients = reports.filter((r) => r.connections > 0);
-  const perSecondMaxUs: number[] = [];
-  for (const report of reports) {
-    report.perSecondMaxUs.forEach((value, second) => {
-      perSecondMaxUs[second] = Math.max(perSecondMaxUs[second] ?? 0, value);
-    });
-  }
+  const worstPerSecond = (key: "perSecondMaxUs" | "perSecondMaxSendUs"): number[] => {
+    const worst: number[] = [];
+    for (const report of reports) {
+      report[key].forEach((value, second) => {
+        worst[second] = Math.max(worst[second] ?? 0, value);
+      });
+    }
+    return Array.from(worst, (value) => value ?? 0);
+  };
   const received = sum("received");
   const seconds = Math.max(0, ...reports.map((r) => r.perSecondLatency?.length ?? -1));
   const perSecond = Array.from({ length: seconds }, (_, second) =>
@@ -187,7 +190,8 @@ function mergeReports(reports: WorkerReport[]): PoolReport {
     avgPacketBytes: received > 0 ? sum("bytes") / received : 0,
     latency: percentiles(mergeHistograms(reports.map((r) => r.latency))),
     sendLatency: percentiles(mergeHistograms(reports.map((r) => r.sendLatency))),
-    perSecondMaxUs: Array.from(perSecondMaxUs, (value) => value ?? 0),
+    perSecondMaxUs: worstPerSecond("perSecondMaxUs"),
+    perSecondMaxSendUs: worstPerSecond("perSecondMaxSendUs"),
     ...(reports.some((r) => r.perSecondLatency) ? { perSecond } : {}),
   };
 }

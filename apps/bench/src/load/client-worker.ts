@@ -18,6 +18,8 @@ const lastSeq: number[] = [];
 const latency = newHistogram();
 const sendLatency = newHistogram();
 const perSecondMaxUs: number[] = [];
+/** The same from the actual send: without the publisher's own lateness (its timers, its cold start). */
+const perSecondMaxSendUs: number[] = [];
 const perSecondLatency: Histogram[] = [];
 /** Events due before this are ignored entirely (set by a `fresh` window). */
 let ignoreBeforeUs = -Infinity;
@@ -52,6 +54,8 @@ function onEvent(index: number, packet: string): void {
   if (stamp.t >= window.t0Us) {
     const second = Math.floor((stamp.t - window.t0Us) / 1e6);
     if (!(perSecondMaxUs[second] >= micros)) perSecondMaxUs[second] = micros;
+    const fromSend = Math.max(1, Math.round(now - stamp.s));
+    if (!(perSecondMaxSendUs[second] >= fromSend)) perSecondMaxSendUs[second] = fromSend;
     if (window.perSecondHistograms) (perSecondLatency[second] ??= newHistogram()).recordValue(micros);
   }
   if (stamp.t < window.fromUs || stamp.t >= window.untilUs) return;
@@ -120,6 +124,7 @@ function startAfresh(t0Us: number): void {
   latency.reset();
   sendLatency.reset();
   perSecondMaxUs.length = 0;
+  perSecondMaxSendUs.length = 0;
   perSecondLatency.length = 0;
   received = 0;
   windowReceived = 0;
@@ -159,6 +164,7 @@ function report(): WorkerReport {
     latency: encodeHistogram(latency),
     sendLatency: encodeHistogram(sendLatency),
     perSecondMaxUs: Array.from(perSecondMaxUs, (value) => value ?? 0),
+    perSecondMaxSendUs: Array.from(perSecondMaxSendUs, (value) => value ?? 0),
     ...(window.perSecondHistograms
       ? { perSecondLatency: Array.from(perSecondLatency, (h) => (h ? encodeHistogram(h) : "")) }
       : {}),

@@ -75,6 +75,8 @@ export interface WorkerReport {
   sendLatency: string;
   /** Per second since t0: worst latency (µs) and deliveries. */
   perSecondMaxUs: number[];
+  /** Per second since t0 (by due time): worst latency (µs) from the actual send. */
+  perSecondMaxSendUs: number[];
   /** With `perSecondHistograms`: encoded latency histogram (µs) per second since t0 ("" if none). */
   perSecondLatency?: string[];
 }

@@ -112,7 +112,13 @@ export async function measureFanout(
         `  ! load generator at ${generatorCpu.percent.toFixed(0)} % of its core: this run measures the harness`,
       );
     }
-    return { metrics, detail: { worstLatencyPerSecondMs: report.perSecondMaxUs.map(ms) } };
+    return {
+      metrics,
+      detail: {
+        worstLatencyPerSecondMs: report.perSecondMaxUs.map(ms),
+        worstFromSendPerSecondMs: report.perSecondMaxSendUs.map(ms),
+      },
+    };
   } finally {
     await sender.close();
     await pool.close();
