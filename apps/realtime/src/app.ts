@@ -113,6 +113,9 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
   const originAllowed = createOriginAllowlist(config.corsOrigins);
   const apiKeys = createApiKeyVerifier(config.laravelApiKey, config.apiKeyHashes);
   const sharedStateUp = (): boolean => state.health.state() === "ok";
+  // Counted on every delivery: children bound once (prom-client hashes a label object on each call).
+  const directWrites = metrics.socketWrites.labels({ path: "direct" });
+  const queuedWrites = metrics.socketWrites.labels({ path: "queued" });
   const { io, context } = createSocketServer(httpServer, {
     maxPayloadBytes: config.maxPayloadBytes,
     socketEventRateLimit: config.socketEventRateLimit,
@@ -152,8 +155,8 @@ export function createRealtimeApp(deps: RealtimeDeps): RealtimeApp {
         scheduler,
         onDelivered: (message, written) => {
           if (message.meta) metrics.broadcastLatency.observe((clock.now() - message.meta.ts) / 1000);
-          if (written.direct > 0) metrics.socketWrites.inc({ path: "direct" }, written.direct);
-          if (written.queued > 0) metrics.socketWrites.inc({ path: "queued" }, written.queued);
+          if (written.direct > 0) directWrites.inc(written.direct);
+          if (written.queued > 0) queuedWrites.inc(written.queued);
         },
         // Every channel of a lost shard fails at once: one warning each, the retries at debug level.
         onReadFailed: (channel, attempt, retryInMs, error) =>
