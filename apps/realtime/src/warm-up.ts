@@ -75,6 +75,10 @@ export interface WarmUpOptions {
  * wired to throwaway parts — an in-memory history and bus that are dropped afterwards and deliver
  * to no socket, a metrics registry nobody scrapes, a silent logger, a random API key that exists
  * only here. Nothing is delivered to anyone, and nothing stays in the real history, metrics or logs. Answers how many calls were accepted (all of them, unless the API changed under it).
+ *
+ * What it does not buy: V8 still optimises most of the hot path only once real calls come (a node
+ * runs its first second at 3–4× the CPU of its tenth, warm-up or not; docs/PERFORMANCE.md, "The
+ * broadcast lane"), so the first second after a start is slower than the rest, the second is not.
  */
 export async function warmUpCalls(options: WarmUpOptions): Promise<number> {
   if (options.calls <= 0) return 0;
