@@ -107,8 +107,9 @@ async function publishInIssueOrder(broadcaster: RedisBroadcaster, channel: strin
 const noscriptErrors = async (address: string): Promise<number> =>
   Number(/errorstat_NOSCRIPT:count=(\d+)/.exec(await server(address).info("errorstats"))?.[1] ?? 0);
 
-const loadedOn = async (address: string): Promise<number[]> =>
-  (await server(address).script("EXISTS", ...RedisScript.shas())) as number[];
+/** Every script of the node is in that server's cache. */
+const allLoadedOn = async (address: string): Promise<boolean> =>
+  ((await server(address).script("EXISTS", ...RedisScript.shas())) as number[]).every((one) => one === 1);
 
 function expectIncreasing(offsets: string[]): void {
   for (let i = 1; i < offsets.length; i++) expect(compareOffsets(offsets[i - 1], offsets[i])).toBeLessThan(0);
@@ -120,7 +121,7 @@ describe("Lua scripts across a Redis Cluster failover", () => {
     const setup = await setUp(prefix, "thread.7");
     const { broadcaster, replica } = setup;
     // Loaded by the node's own connection to the replica (ReplicaWatch lists it within a second).
-    await until(async () => (await loadedOn(replica)).every((one) => one === 1), 10_000, "scripts on the replica");
+    await until(() => allLoadedOn(replica), 10_000, "scripts on the replica");
 
     await failOverTo(replica, setup, "thread.7");
     const offsets = await publishInIssueOrder(broadcaster, "thread.7");
@@ -133,14 +134,14 @@ describe("Lua scripts across a Redis Cluster failover", () => {
     const prefix = uniquePrefix();
     const setup = await setUp(prefix, "thread.8");
     const { broadcaster, replica } = setup;
-    await until(async () => (await loadedOn(replica)).every((one) => one === 1), 10_000, "scripts on the replica");
+    await until(() => allLoadedOn(replica), 10_000, "scripts on the replica");
 
     const port = Number(replica.split(":")[1]);
     await cluster.kill(port);
     await cluster.restart(port);
     // Back, in sync with its master, and given the scripts again (a restart empties the cache).
     await until(async () => String(await server(replica).call("ROLE")).includes("connected"), 20_000, "resync");
-    await until(async () => (await loadedOn(replica)).every((one) => one === 1), 10_000, "scripts reloaded");
+    await until(() => allLoadedOn(replica), 10_000, "scripts reloaded");
 
     await failOverTo(replica, setup, "thread.8");
     const offsets = await publishInIssueOrder(broadcaster, "thread.8");

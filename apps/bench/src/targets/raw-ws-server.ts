@@ -7,15 +7,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
-import {
-  announceListening,
-  apiKeyCheck,
-  metaFactory,
-  parseChannelBroadcast,
-  readBody,
-  requiredEnv,
-  sendJson,
-} from "./server-kit";
+import { announceListening, broadcastEndpoint, requiredEnv } from "./server-kit";
 
 /** ws's frame builder is public on the module but missing from @types/ws. */
 interface FrameOptions {
@@ -28,29 +20,18 @@ interface FrameOptions {
 const { Sender } = WebSocket as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
 const TEXT_FRAME: FrameOptions = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: false };
 
-const isAuthorized = apiKeyCheck(requiredEnv("API_KEY"));
-const nextMeta = metaFactory();
 const rooms = new Map<string, Set<WebSocket>>();
 
-const httpServer = createServer((req, res) => {
-  if (req.method !== "POST" || req.url !== "/api/broadcast") return sendJson(res, 404, { success: false });
-  if (!isAuthorized(req)) return sendJson(res, 401, { success: false, error: "unauthorized" });
-  readBody(req).then(
-    (text) => {
-      const broadcast = parseChannelBroadcast(text);
-      if (!broadcast) return sendJson(res, 422, { success: false, error: "validation_failed" });
-      const meta = nextMeta(broadcast.channel);
-      const packet = `42${JSON.stringify([broadcast.event, broadcast.data, meta])}`;
-      const frame = Buffer.concat(Sender.frame(Buffer.from(packet), TEXT_FRAME));
-      // ws keeps the TCP socket in `_socket`; writing it directly is the "framed once" path.
-      for (const socket of rooms.get(broadcast.channel) ?? []) {
-        (socket as unknown as { _socket: Socket })._socket.write(frame);
-      }
-      sendJson(res, 200, { success: true, id: meta.id, channel: meta.channel, offset: meta.offset });
-    },
-    () => sendJson(res, 400, { success: false, error: "invalid_json" }),
-  );
-});
+const httpServer = createServer(
+  broadcastEndpoint(requiredEnv("API_KEY"), (broadcast, meta) => {
+    const packet = `42${JSON.stringify([broadcast.event, broadcast.data, meta])}`;
+    const frame = Buffer.concat(Sender.frame(Buffer.from(packet), TEXT_FRAME));
+    // ws keeps the TCP socket in `_socket`; writing it directly is the "framed once" path.
+    for (const socket of rooms.get(broadcast.channel) ?? []) {
+      (socket as unknown as { _socket: Socket })._socket.write(frame);
+    }
+  }),
+);
 
 const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false });
 

@@ -15,7 +15,7 @@ export interface ChannelBroadcast {
 
 const MAX_BODY_BYTES = 100 * 1024;
 
-export function apiKeyCheck(rawKey: string): (req: IncomingMessage) => boolean {
+function apiKeyCheck(rawKey: string): (req: IncomingMessage) => boolean {
   const expected = createHash("sha256").update(rawKey).digest();
   return (req) => {
     const given = req.headers["x-websocket-api-key"];
@@ -24,7 +24,7 @@ export function apiKeyCheck(rawKey: string): (req: IncomingMessage) => boolean {
   };
 }
 
-export function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -38,7 +38,7 @@ export function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export function parseChannelBroadcast(text: string): ChannelBroadcast | undefined {
+function parseChannelBroadcast(text: string): ChannelBroadcast | undefined {
   try {
     const body = JSON.parse(text) as Partial<Record<keyof ChannelBroadcast, unknown>>;
     const { event, channel, data } = body;
@@ -51,9 +51,35 @@ export function parseChannelBroadcast(text: string): ChannelBroadcast | undefine
 }
 
 /** Same meta as ours sends, so every Socket.IO-shaped target puts the same bytes on the wire. */
-export function metaFactory(): (channel: string) => EventMeta {
+function metaFactory(): (channel: string) => EventMeta {
   let offset = 0;
   return (channel) => ({ id: randomUUID(), channel, offset: String(++offset), ts: Date.now() });
+}
+
+/**
+ * `POST /api/broadcast` as every hand-written baseline answers it: API key, body, SPEC §3's
+ * `"to":"channel"` shape, a meta like ours; `deliver` does the target's own fan-out.
+ */
+export function broadcastEndpoint(
+  apiKey: string,
+  deliver: (broadcast: ChannelBroadcast, meta: EventMeta) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const isAuthorized = apiKeyCheck(apiKey);
+  const nextMeta = metaFactory();
+  return (req, res) => {
+    if (req.method !== "POST" || req.url !== "/api/broadcast") return sendJson(res, 404, { success: false });
+    if (!isAuthorized(req)) return sendJson(res, 401, { success: false, error: "unauthorized" });
+    readBody(req).then(
+      (text) => {
+        const broadcast = parseChannelBroadcast(text);
+        if (!broadcast) return sendJson(res, 422, { success: false, error: "validation_failed" });
+        const meta = nextMeta(broadcast.channel);
+        deliver(broadcast, meta);
+        sendJson(res, 200, { success: true, id: meta.id, channel: meta.channel, offset: meta.offset });
+      },
+      () => sendJson(res, 400, { success: false, error: "invalid_json" }),
+    );
+  };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: object): void {

@@ -7,15 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, ServerOptions } from "socket.io";
 import jwt from "jsonwebtoken";
-import {
-  announceListening,
-  apiKeyCheck,
-  metaFactory,
-  parseChannelBroadcast,
-  readBody,
-  requiredEnv,
-  sendJson,
-} from "./server-kit";
+import { announceListening, broadcastEndpoint, requiredEnv } from "./server-kit";
 
 export interface SocketIoNodeOptions {
   adapter: ServerOptions["adapter"];
@@ -31,23 +23,11 @@ export interface SocketIoNodeOptions {
 /** Starts the node on PORT and prints the listening line the harness waits for. */
 export function runSocketIoNode(options: SocketIoNodeOptions): void {
   const jwtSecret = requiredEnv("JWT_SECRET");
-  const isAuthorized = apiKeyCheck(requiredEnv("API_KEY"));
-  const nextMeta = metaFactory();
-
-  const httpServer = createServer((req, res) => {
-    if (req.method !== "POST" || req.url !== "/api/broadcast") return sendJson(res, 404, { success: false });
-    if (!isAuthorized(req)) return sendJson(res, 401, { success: false, error: "unauthorized" });
-    readBody(req).then(
-      (text) => {
-        const broadcast = parseChannelBroadcast(text);
-        if (!broadcast) return sendJson(res, 422, { success: false, error: "validation_failed" });
-        const meta = nextMeta(broadcast.channel);
-        io.to(broadcast.channel).emit(broadcast.event, broadcast.data, meta);
-        sendJson(res, 200, { success: true, id: meta.id, channel: meta.channel, offset: meta.offset });
-      },
-      () => sendJson(res, 400, { success: false, error: "invalid_json" }),
-    );
-  });
+  const httpServer = createServer(
+    broadcastEndpoint(requiredEnv("API_KEY"), (broadcast, meta) =>
+      io.to(broadcast.channel).emit(broadcast.event, broadcast.data, meta),
+    ),
+  );
 
   const io = new Server(httpServer, { serveClient: false, adapter: options.adapter });
 

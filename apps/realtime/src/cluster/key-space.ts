@@ -71,6 +71,11 @@ export class KeySpace {
     return `${this.prefix}{ml${bucket}}:leaving`;
   }
 
+  /** STRING: the hits of rate-limit `key` in the one-second window `second` (both limiters share it). */
+  rateWindow(key: string, second: number): string {
+    return `${this.prefix}rl:${key}:${second}`;
+  }
+
   /** SET: the presence channels where `node` counts sockets, for the reaping of a dead node. */
   nodeChannels(node: string): string {
     return `${this.prefix}{mn:${node}}:channels`;

@@ -54,10 +54,10 @@ export class RedisScript {
    * A single Redis has no failover of ours: nothing to follow.
    */
   static followReplicas(redis: RedisClient): { update(addresses: string[]): void; close(): void } {
+    if (!(redis instanceof Cluster)) return { update: () => undefined, close: () => undefined };
     const loaders = new Map<string, Redis>();
     return {
       update(addresses) {
-        if (!(redis instanceof Cluster)) return;
         const listed = new Set(addresses);
         for (const [address, loader] of loaders) {
           if (listed.has(address)) continue;

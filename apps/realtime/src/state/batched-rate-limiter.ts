@@ -7,6 +7,7 @@ import {
   type RateLimitVerdict,
   type Scheduler,
 } from "../core/ports";
+import { KeySpace } from "../cluster/key-space";
 import type { RedisClient } from "../cluster/redis-connections";
 
 /** How often a node adds its own hits to the shared counters and learns the cluster's totals. */
@@ -27,7 +28,7 @@ interface Window {
  * A cluster-wide requests-per-second limit that costs no Redis round trip per request (the API
  * key's limit is checked on every broadcast call; a round trip there was ~14 % of a node's CPU in
  * the bench's S5). Each node counts its own hits of a one-second window and, every RATE_FLUSH_MS,
- * adds them to the window's shared counter (INCRBY, the same key as RedisRateLimiter's), learning
+ * adds them to the window's shared counter (INCRBY on KeySpace's `rateWindow`, as RedisRateLimiter), learning
  * the cluster's total from the answer. A request is judged on the others' last known hits plus this
  * node's own: the cluster may go over a limit by what the other nodes take within one flush, and a
  * node that cannot reach Redis judges on its own count. Good for a flood guard, not for billing.
@@ -35,13 +36,15 @@ interface Window {
 export class BatchedRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, Window>();
   private readonly stopFlushing: Cancel;
+  private readonly keys: KeySpace;
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    prefix: string,
     private readonly clock: Clock = systemClock,
     scheduler: Scheduler = systemScheduler,
   ) {
+    this.keys = new KeySpace(prefix);
     this.stopFlushing = scheduler.every(RATE_FLUSH_MS, () => this.flush());
   }
 
@@ -70,7 +73,7 @@ export class BatchedRateLimiter implements RateLimiter {
       if (delta === 0 && window.second !== second) continue;
       window.sent += delta;
       const sentSoFar = window.sent;
-      const name = `${this.prefix}rl:${key}:${window.second}`;
+      const name = this.keys.rateWindow(key, window.second);
       // (INCRBY 0 would create a key without an expiry: nothing new is a GET.)
       const counted = delta > 0 ? this.redis.incrby(name, delta) : this.redis.get(name).then(Number);
       if (delta > 0) this.redis.expire(name, 2).catch(() => undefined);
