@@ -67,7 +67,7 @@ describe("Lua scripts on a Redis that lost them", () => {
 
     // Two calls on their way, both answered NOSCRIPT; their answers are held back.
     gate.hold();
-    const first = ["c0", "c1"].map((item) => APPEND.runThenWait(client, [key], [item], 5));
+    const first = ["c0", "c1"].map((item) => APPEND.runThenWait(client, [key], [item], 1, 5));
     await gate.when(() => gate.held().length === 4);
     expect(gate.held().filter((reply) => reply.startsWith("-NOSCRIPT"))).toHaveLength(2);
 
@@ -77,7 +77,7 @@ describe("Lua scripts on a Redis that lost them", () => {
     await gate.when(() => gate.commandsSent() > sent);
 
     // The sender's next call, issued now; a PING behind it tells when Redis has run all that was sent.
-    const later = APPEND.runThenWait(client, [key], ["c2"], 5);
+    const later = APPEND.runThenWait(client, [key], ["c2"], 1, 5);
     const ping = client.ping();
     await gate.when(() => gate.held().includes("+PONG\r\n"));
     gate.releaseAll();

@@ -7,7 +7,7 @@ import { ScriptLane } from "./script-lane";
  * A Lua script run by its sha (EVALSHA): one round trip, and calls made in the same tick share one
  * (the command connection pipelines automatically). The scripts are loaded on every server before
  * our calls reach it (`keepLoaded`); should one answer NOSCRIPT all the same, the call is sent again
- * once they are loaded, in issue order (ScriptLane). Never EVAL: a call that fell back to EVAL
+ * once they are loaded, in issue order (ScriptLane); so is one that met MOVED in a pipeline. Never EVAL: a call that fell back to EVAL
  * could be overtaken by a later EVALSHA that finds the script the EVAL just loaded.
  */
 export class RedisScript {
@@ -84,16 +84,30 @@ export class RedisScript {
     await Promise.all(RedisScript.all.map((script) => server.script("LOAD", script.lua)));
   }
 
-  /** After a NOSCRIPT: load again where the calls go (the masters). */
-  private static loadWhereCalled(redis: RedisClient): Promise<void> {
-    const servers = redis instanceof Cluster ? redis.nodes("master") : [redis];
-    return Promise.all(servers.map((server) => RedisScript.loadOn(server))).then(() => undefined);
+  /**
+   * What mends a call's error before the lane sends it again: NOSCRIPT, load the scripts again where
+   * the calls go (the masters); MOVED, which ioredis leaves to us only in `runThenWait`'s pipeline (a
+   * script and a WAIT, two different replies, are not a pipeline it resends), follow the slot map.
+   */
+  private static repairFor(redis: RedisClient, error: unknown): (() => Promise<void>) | undefined {
+    if (!(error instanceof Error)) return undefined;
+    if (error.message.startsWith("NOSCRIPT")) {
+      const servers = redis instanceof Cluster ? redis.nodes("master") : [redis];
+      return () => Promise.all(servers.map((server) => RedisScript.loadOn(server))).then(() => undefined);
+    }
+    if (error.message.startsWith("MOVED") && redis instanceof Cluster) {
+      return () =>
+        new Promise<void>((resolve, reject) =>
+          redis.refreshSlotsCache((failed) => (failed ? reject(failed) : resolve())),
+        );
+    }
+    return undefined;
   }
 
   private static laneOf(redis: RedisClient): ScriptLane {
     let lane = RedisScript.lanes.get(redis);
     if (!lane) {
-      lane = new ScriptLane(() => RedisScript.loadWhereCalled(redis));
+      lane = new ScriptLane((error) => RedisScript.repairFor(redis, error));
       RedisScript.lanes.set(redis, lane);
     }
     return lane;
@@ -104,21 +118,28 @@ export class RedisScript {
   }
 
   /**
-   * Runs the script and `WAIT 1 timeoutMs` in one pipeline: one round trip, on the connection of the
-   * master that ran the script (a Cluster pipeline goes to its keys' node; WAIT has no key, so sent
-   * alone it could ask another master). Resolves with the script's reply and how many replicas
+   * Runs the script and `WAIT replicas timeoutMs` in one pipeline: one round trip, on the connection
+   * of the master that ran the script (a Cluster pipeline goes to its keys' node; WAIT has no key, so
+   * sent alone it could ask another master). Resolves with the script's reply and how many replicas
    * acknowledged its writes.
+   *
+   * `replicas` 0 (none to wait for) still sends `WAIT 0` on a Cluster, which answers at once: ioredis
+   * redirects a lone EVALSHA that meets MOVED by itself, and calls redirected so can overtake later
+   * ones sent straight to the new master, while a pipeline of two different replies it leaves to the
+   * lane, which resends in issue order. A single Redis answers no MOVED: the script goes alone.
    */
   runThenWait(
     redis: RedisClient,
     keys: string[],
     args: Array<string | number>,
+    replicas: number,
     timeoutMs: number,
   ): Promise<[unknown, number]> {
+    if (replicas === 0 && !(redis instanceof Cluster)) return this.run(redis, keys, args).then((reply) => [reply, 0]);
     return RedisScript.laneOf(redis).run(async (): Promise<[unknown, number]> => {
       const pipeline = redis.pipeline();
       pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
-      pipeline.wait(1, timeoutMs);
+      pipeline.wait(replicas, timeoutMs);
       const [[scriptError, reply], [waitError, acked]] = (await pipeline.exec()) ?? [[new Error("no reply")], []];
       if (scriptError) throw scriptError;
       if (waitError) throw waitError;

@@ -204,11 +204,9 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
     const args = [historySize, historyTtlS, shard, onceTtl, JSON.stringify(payload)];
     const { replicas, waitTimeoutMs } = this.options;
     // No replica connected (a single Redis, or a master just promoted): accept on the master alone.
-    if (!replicas || waitTimeoutMs <= 0 || !replicas.hasReplica(shard)) {
-      return PUBLISH.run(commands, keys, args) as Promise<[string, number]>;
-    }
-    const [reply, acked] = await PUBLISH.runThenWait(commands, keys, args, waitTimeoutMs);
-    if (acked < 1) throw new Error(`no replica acknowledged the broadcast within ${waitTimeoutMs} ms`);
+    const wanted = replicas && waitTimeoutMs > 0 && replicas.hasReplica(shard) ? 1 : 0;
+    const [reply, acked] = await PUBLISH.runThenWait(commands, keys, args, wanted, waitTimeoutMs);
+    if (acked < wanted) throw new Error(`no replica acknowledged the broadcast within ${waitTimeoutMs} ms`);
     return reply as [string, number];
   }
 
