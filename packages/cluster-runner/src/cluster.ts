@@ -33,6 +33,8 @@ export interface ClusterOptions {
   logLevel?: "info" | "debug";
   /** Node script. Default apps/realtime/dist/main.js. */
   nodeScript?: string;
+  /** Node.js options before the script, per node id (the bench's `--cpu-prof`, a file per node). Default none. */
+  nodeArgs?: (nodeId: string) => string[];
   /** Keep the run directory (logs) after stop(). Default false. */
   keepLogs?: boolean;
   /** Per part: how long it may take to become ready. Default 20000. */

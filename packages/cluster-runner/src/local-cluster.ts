@@ -135,6 +135,7 @@ export class LocalCluster implements Cluster {
     const started = await startRealtimeNode({
       id: slot.id,
       script: this.settings.nodeScript,
+      nodeArgs: this.settings.nodeArgs(slot.id),
       env: nodeEnvironment({
         base: this.settings.baseEnv,
         id: slot.id,

@@ -5,6 +5,8 @@ import { ManagedProcess, spawnManaged } from "./managed-process";
 export interface RealtimeNodeSpec {
   id: string;
   script: string;
+  /** Node.js options before the script. */
+  nodeArgs: string[];
   env: Record<string, string>;
   cwd: string;
   logsDir: string;
@@ -24,7 +26,7 @@ export async function startRealtimeNode(spec: RealtimeNodeSpec): Promise<Started
   const node = await spawnManaged({
     name: spec.id,
     command: process.execPath,
-    args: [spec.script],
+    args: [...spec.nodeArgs, spec.script],
     env: spec.env,
     cwd: spec.cwd,
     logFile: join(spec.logsDir, `${spec.id}.log`),

@@ -15,6 +15,7 @@ export interface ClusterSettings {
   keyPrefix: string;
   logLevel: "info" | "debug";
   nodeScript: string;
+  nodeArgs: (nodeId: string) => string[];
   keepLogs: boolean;
   startTimeoutMs: number;
 }
@@ -47,6 +48,7 @@ export function resolveSettings(options: ClusterOptions): ClusterSettings {
     keyPrefix: options.keyPrefix ?? `rt:${randomBytes(4).toString("hex")}:`,
     logLevel: options.logLevel ?? "info",
     nodeScript: options.nodeScript ?? NODE_MAIN,
+    nodeArgs: options.nodeArgs ?? (() => []),
     keepLogs: options.keepLogs ?? false,
     startTimeoutMs: options.startTimeoutMs ?? 20_000,
   };

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Socket } from "socket.io-client";
 import { httpRequest } from "../src/http-probe";
 import { Cluster, startCluster } from "../src";
@@ -174,5 +177,22 @@ describe("a round-robin nginx (negative control)", () => {
       auth: { token: tokenFor(cluster.jwtSecret, 7) },
     });
     await expect(connecting).rejects.toThrow(/xhr (post|poll) error/);
+  });
+});
+
+describe("node options per node (the bench's --cpu-prof)", () => {
+  it("starts each node with the options made for its id: a CPU profile per node, written when it stops", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runner-prof-"));
+    try {
+      const cluster = await startCluster({
+        nodes: 2,
+        redis: false,
+        nodeArgs: (id) => ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}.cpuprofile`],
+      });
+      await cluster.stop();
+      expect(readdirSync(dir).sort()).toEqual(["node-1.cpuprofile", "node-2.cpuprofile"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -62,7 +62,7 @@ export function withInstruments(child: ChildProcess, port: number, options: Targ
   };
 }
 
-function cpuProfileArgs(what: string, dir: string | undefined): string[] {
+export function cpuProfileArgs(what: string, dir: string | undefined): string[] {
   return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${what}-${Date.now()}.cpuprofile`] : [];
 }
 

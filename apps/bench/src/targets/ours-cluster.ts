@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { startCluster } from "@mechamap/cluster-runner";
 import { trackPids } from "../proc/children";
 import { broadcastApiIngress } from "./broadcast-api";
+import { cpuProfileArgs } from "./node-server";
 import { BENCH_API_KEY, BENCH_JWT_SECRET } from "./secrets";
 import { DEFAULT_CLUSTER_NODES, RedisServer, RunningTarget, TargetNode, TargetOptions } from "./target";
 
@@ -39,11 +40,12 @@ async function startOursClusterFrom(
   options: TargetOptions,
 ): Promise<RunningTarget> {
   if (options.memoryProbe) throw new Error(`${name} has no memory probe (use ours for mem)`);
-  if (options.cpuProfileDir) throw new Error(`${name} does not support --cpu-prof`);
   const cluster = await startCluster({
     nodes: Math.max(2, Math.floor(options.nodes ?? DEFAULT_CLUSTER_NODES)),
     redisCluster: Boolean(options.redisCluster),
     ...(nodeScript ? { nodeScript } : {}),
+    // A profile per node, named by target and node (node-1 receives in S4, node-2 takes the posts).
+    nodeArgs: (id) => cpuProfileArgs(`${name}-${id}`, options.cpuProfileDir),
     baseEnv: { PATH: process.env.PATH ?? "" },
     env: {
       NODE_ENV: "test",
