@@ -8,6 +8,7 @@ import { RealtimeMetrics } from "./observability/metrics";
 import { createEmbeddedState } from "./state/embedded-state";
 import { createRedisState } from "./state/redis-state";
 import { systemClock, systemScheduler } from "./core/ports";
+import { lowerTierUpThreshold } from "./jit-tier-up";
 
 /** Composition root: load config → build parts → start → handle signals. */
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
     return;
   }
+  lowerTierUpThreshold(config.jitInterruptBudget);
   const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat });
   const metrics = new RealtimeMetrics(new Registry());
   const clustered = Boolean(config.redisUrl) || config.redisClusterNodes.length > 0;

@@ -31,6 +31,7 @@ export interface Config {
   nodeTtlMs: number;
   historySize: number;
   warmUpCalls: number;
+  jitInterruptBudget: number;
   historyTtlS: number;
   idempotencyTtlS: number;
   maxPayloadBytes: number;
@@ -309,6 +310,13 @@ export const SETTINGS: { [K in keyof Config]: Setting<K> } = {
     doc: "broadcast calls a node makes to a private copy of its API before it listens, so that its first real ones run compiled code",
     fallback: 1000,
     parse: integer(0, 100_000),
+  },
+  jitInterruptBudget: {
+    key: "jitInterruptBudget",
+    env: "JIT_INTERRUPT_BUDGET",
+    doc: "V8's --interrupt-budget: bytecode a function runs before it is considered for TurboFan; lower compiles the delivery path sooner after a start (0: V8's default)",
+    fallback: 8192,
+    parse: integer(0, 10_000_000),
   },
   historyTtlS: {
     key: "historyTtlS",
