@@ -8,7 +8,7 @@ import { RealtimeMetrics } from "./observability/metrics";
 import { createEmbeddedState } from "./state/embedded-state";
 import { createRedisState } from "./state/redis-state";
 import { systemClock, systemScheduler } from "./core/ports";
-import { lowerTierUpThreshold } from "./jit-tier-up";
+import { lowerTierUpThreshold, TIER_UP_DELAY_MS } from "./jit-tier-up";
 
 /** Composition root: load config → build parts → start → handle signals. */
 async function main(): Promise<void> {
@@ -21,7 +21,6 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
     return;
   }
-  lowerTierUpThreshold(config.jitInterruptBudget);
   const logger = createLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat });
   const metrics = new RealtimeMetrics(new Registry());
   const clustered = Boolean(config.redisUrl) || config.redisClusterNodes.length > 0;
@@ -74,6 +73,11 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => shutdown("SIGINT"));
   const address = await app.start();
   logger.info("listening", { port: address.port, host: address.address, mode: state.health.mode });
+  scheduler.after(TIER_UP_DELAY_MS, () => {
+    if (lowerTierUpThreshold(config.jitInterruptBudget)) {
+      logger.info("jit tier-up threshold lowered", { interrupt_budget: config.jitInterruptBudget });
+    }
+  });
   if (generated.jwtSecret || generated.apiKey) {
     process.stderr.write(developmentExample(config, generated, address.port));
   }
