@@ -63,6 +63,8 @@ async function setUp(prefix: string, channel: string): Promise<Setup> {
   await RedisScript.keepLoaded(connections.commands);
   const [master] = (connections.commands as Cluster).slots[slotOf(new KeySpace(prefix).history(channel))];
   const replica = await replicaOf(master);
+  // Loaded by the node's own connection to the replica (ReplicaWatch lists it within a second).
+  await until(() => allLoadedOn(replica), 10_000, "scripts on the replica");
   return { prefix, connections, broadcaster, master, replica };
 }
 
@@ -130,11 +132,9 @@ async function publishInIssueOrder(broadcaster: RedisBroadcaster, channel: strin
   return Promise.all(calls);
 }
 
-const noscriptErrors = async (address: string): Promise<number> =>
-  Number(/errorstat_NOSCRIPT:count=(\d+)/.exec(await server(address).info("errorstats"))?.[1] ?? 0);
-
-const movedErrors = async (address: string): Promise<number> =>
-  Number(/errorstat_MOVED:count=(\d+)/.exec(await server(address).info("errorstats"))?.[1] ?? 0);
+/** How many errors of `kind` (NOSCRIPT, MOVED) that server has answered since it started. */
+const errorsOf = async (address: string, kind: "NOSCRIPT" | "MOVED"): Promise<number> =>
+  Number(new RegExp(`errorstat_${kind}:count=(\\d+)`).exec(await server(address).info("errorstats"))?.[1] ?? 0);
 
 /** Every script of the node is in that server's cache. */
 const allLoadedOn = async (address: string): Promise<boolean> =>
@@ -149,22 +149,19 @@ describe("Lua scripts across a Redis Cluster failover", () => {
     const prefix = uniquePrefix();
     const setup = await setUp(prefix, "thread.7");
     const { broadcaster, replica } = setup;
-    // Loaded by the node's own connection to the replica (ReplicaWatch lists it within a second).
-    await until(() => allLoadedOn(replica), 10_000, "scripts on the replica");
 
     await failOverTo(replica);
     await follow(setup, "thread.7");
     const offsets = await publishInIssueOrder(broadcaster, "thread.7");
 
     expectIncreasing(offsets);
-    expect(await noscriptErrors(replica)).toBe(0);
+    expect(await errorsOf(replica, "NOSCRIPT")).toBe(0);
   }, 60_000);
 
   it("are loaded again on a replica that restarted (its cache empty) before it is promoted", async () => {
     const prefix = uniquePrefix();
     const setup = await setUp(prefix, "thread.8");
     const { broadcaster, replica } = setup;
-    await until(() => allLoadedOn(replica), 10_000, "scripts on the replica");
 
     const port = Number(replica.split(":")[1]);
     await cluster.kill(port);
@@ -179,22 +176,21 @@ describe("Lua scripts across a Redis Cluster failover", () => {
     const offsets = await publishInIssueOrder(broadcaster, "thread.8");
 
     expectIncreasing(offsets);
-    expect(await noscriptErrors(replica)).toBe(0);
+    expect(await errorsOf(replica, "NOSCRIPT")).toBe(0);
   }, 90_000);
 
   it("are sent again in issue order when they meet MOVED: publishes that start before the client followed the slot", async () => {
     const prefix = uniquePrefix();
     const setup = await setUp(prefix, "thread.9");
     const { broadcaster, replica, master } = setup;
-    await until(() => allLoadedOn(replica), 10_000, "scripts on the replica");
 
     // The client's slot map still names the old master, whose replica counts as connected: each
     // publish is a script and a WAIT in one pipeline, sent there, and answered MOVED.
     await failOverTo(replica);
-    const movedBefore = await movedErrors(master);
+    const movedBefore = await errorsOf(master, "MOVED");
     const offsets = await publishInIssueOrder(broadcaster, "thread.9");
 
-    expect(await movedErrors(master)).toBeGreaterThan(movedBefore);
+    expect(await errorsOf(master, "MOVED")).toBeGreaterThan(movedBefore);
     expectIncreasing(offsets);
   }, 60_000);
 });

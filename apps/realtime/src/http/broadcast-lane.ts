@@ -17,9 +17,10 @@ const ROUTE = "/api/broadcast";
 /**
  * `POST /api/broadcast`, the call Laravel makes most, in front of Koa. Koa's context objects, its
  * middleware chain, the router's path matching and its finish listeners were 13 % of a node's busy
- * time at 2000 calls/s (docs/PERFORMANCE.md, "The broadcast lane"). The lane runs the same parts as the Koa app, in the same
- * order — request id and metrics (RequestRecorder), API key and rate limit (ApiGate), the route
- * (BroadcastCall), error answers (errorAnswer) — so there is one semantics, not a second copy.
+ * time at 2000 calls/s (docs/PERFORMANCE.md, "The broadcast lane"). The lane runs the same parts as
+ * the Koa app, in the same order — request id and metrics (RequestRecorder), API key and rate limit
+ * (ApiGate), the route (BroadcastCall), error answers (errorAnswer) — so there is one semantics, not a
+ * second copy.
  * Anything else, including a call with an `Origin` (CORS is Koa's), a query string or another
  * method, goes to `next`: the Koa app.
  */
