@@ -18,7 +18,7 @@ afterAll(() => cluster.stop());
 const connect = (): Cluster =>
   new Cluster(
     cluster.nodes.map((node) => ({ host: "127.0.0.1", port: Number(node.split(":")[1]) })),
-    { enableAutoPipelining: true, shardedSubscribers: true },
+    { shardedSubscribers: true },
   );
 
 redisContractSuites("redis cluster", connect);

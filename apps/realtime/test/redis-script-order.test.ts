@@ -54,9 +54,8 @@ describe("Lua scripts on a Redis that lost them", () => {
   it("keeps one sender's calls in issue order when its first calls meet NOSCRIPT (script then WAIT)", async () => {
     const gate: RedisReplyGate = await startRedisReplyGate(redis.port);
     closing.push(() => gate.close());
-    // As the node's command connection (redis-connections.ts): auto-pipelined, no offline queue.
+    // As the node's command connection (redis-connections.ts): no offline queue.
     const client = new Redis(gate.url, {
-      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
     });
@@ -86,7 +85,7 @@ describe("Lua scripts on a Redis that lost them", () => {
     expect(await direct.lrange(key, 0, -1)).toEqual(["c0", "c1", "c2"]);
   });
 
-  it("keeps auto-pipelined calls issued over several ticks in issue order after a SCRIPT FLUSH", async () => {
+  it("keeps the node's calls issued over several ticks in issue order after a SCRIPT FLUSH", async () => {
     const connections = createRedisConnections({ url: redis.url, clusterNodes: [] }, "test");
     closing.push(() => connections.close());
     await whenReady(connections.commands, 5000);

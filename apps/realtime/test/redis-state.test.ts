@@ -21,7 +21,7 @@ afterEach(() => {
 afterAll(() => redis.stop());
 
 const connect = (): Redis => {
-  const client = new Redis(redis.url, { enableAutoPipelining: true });
+  const client = new Redis(redis.url);
   clients.push(client);
   return client;
 };
@@ -73,7 +73,7 @@ describe("redis idempotent publish", () => {
 describe("redis presence across nodes", () => {
   it("registers a node's sockets again when Redis comes back empty", async () => {
     const own = await startRedis();
-    const client = new Redis(own.url, { enableAutoPipelining: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    const client = new Redis(own.url, { maxRetriesPerRequest: 0, retryStrategy: () => 50 });
     client.on("error", () => undefined);
     clients.push(client);
     const store = new RedisPresenceStore({

@@ -30,8 +30,11 @@ export function createRedisConnections(target: RedisTarget, name: string): Redis
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: COMMAND_TIMEOUT_MS,
-    // Commands issued in one tick go out as one pipeline: a batch of publishes is one round trip.
-    enableAutoPipelining: true,
+    // Not auto-pipelined: a command goes out when it is issued, not at the next setImmediate in a
+    // Pipeline of its own. A node's publishes are mostly one per call, and that deferral cost CPU
+    // on each (docs/PERFORMANCE.md, "Auto-pipelining off"); the calls that send many commands at
+    // once batch them with inOneWrite (one-write.ts).
+    enableAutoPipelining: false,
   };
   const subscriberOptions: RedisOptions = { ...base, maxRetriesPerRequest: null };
   const make = (options: RedisOptions, sharded: boolean): RedisClient => {

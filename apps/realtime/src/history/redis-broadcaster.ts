@@ -14,6 +14,7 @@ import type {
 import { compareOffsets } from "../core/offsets";
 import type { RedisClient } from "../cluster/redis-connections";
 import { KeySpace } from "../cluster/key-space";
+import { inOneWrite } from "../cluster/one-write";
 import { RedisScript } from "../cluster/redis-script";
 import type { ReplicaWatch } from "../cluster/replica-watch";
 import { ShardSubscriptions } from "../cluster/shard-subscriptions";
@@ -27,7 +28,7 @@ import { ShardSubscriptions } from "../cluster/shard-subscriptions";
  *
  * One script per channel, and every key it touches carries the channel's hash tag (KeySpace): on a
  * Redis Cluster the script runs on the channel's master, never CROSSSLOT; on a single Redis the
- * scripts of one broadcast go out in one pipeline (one round trip).
+ * scripts of one broadcast go out in one write (one round trip).
  *
  * Under an idempotency key (ARGV[4] > 0, KEYS[2] the channel's key for it) the script first
  * answers a key it already holds with the offset it holds, and otherwise records the new offset
@@ -165,7 +166,8 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
   }
 
   async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
-    const replies = await settleAll(drafts.map((draft) => this.runPublish(draft)));
+    const { commands } = this.options;
+    const replies = await settleAll(inOneWrite(commands, () => drafts.map((draft) => this.runPublish(draft))));
     return drafts.map((draft, index) => metaOf(draft.id, draft.channel, replies[index][0]));
   }
 
@@ -176,7 +178,8 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
    */
   async publishOnce(key: string, ttlS: number, drafts: MessageDraft[]): Promise<PublishOnceOutcome> {
     const once = { key, ttlS };
-    const replies = await settleAll(drafts.map((draft) => this.runPublish(draft, once)));
+    const { commands } = this.options;
+    const replies = await settleAll(inOneWrite(commands, () => drafts.map((draft) => this.runPublish(draft, once))));
     const metas = drafts.map((draft, index) => metaOf(key, draft.channel, replies[index][0]));
     const previous = { id: key, channels: metas.map(({ channel, offset }) => ({ channel, offset })) };
     if (replies.every(([, done]) => done === 1)) return { duplicate: true, previous };
@@ -192,7 +195,7 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
     return (await this.options.commands.set(marker, "1", "EX", Math.max(1, Math.ceil(ttlS)), "NX")) === "OK";
   }
 
-  /** The script of one channel; calls made in one tick share one round trip (auto-pipelining). */
+  /** The script of one channel; the scripts of one broadcast leave in one write (inOneWrite). */
   private async runPublish(draft: MessageDraft, once?: { key: string; ttlS: number }): Promise<[string, number]> {
     const { commands, historySize, historyTtlS } = this.options;
     const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };

@@ -2,6 +2,7 @@ import { systemClock } from "../core/ports";
 import type { Clock, OnlinePage, PresenceStore, Scheduler, UserPresence } from "../core/ports";
 import type { RedisClient } from "../cluster/redis-connections";
 import { KeySpace, PRESENCE_BUCKETS } from "../cluster/key-space";
+import { inOneWrite } from "../cluster/one-write";
 import { RedisScript } from "../cluster/redis-script";
 import { NodeHeartbeat } from "./node-heartbeat";
 
@@ -143,24 +144,26 @@ export class RedisPresenceStore implements PresenceStore {
     return perBucket.flat();
   }
 
-  /** Three reads per user, sent together (one round trip per Redis, auto-pipelined). */
+  /** Three reads per user, sent together (one write and one round trip per Redis: inOneWrite). */
   async lookup(userIds: string[]): Promise<Map<string, UserPresence>> {
     const { redis } = this.options;
     const found = new Map<string, UserPresence>();
     await Promise.all(
-      userIds.map(async (userId) => {
-        const stem = this.keys.presence(this.keys.presenceBucket(userId));
-        const [count, score, seen] = await Promise.all([
-          redis.hlen(`${stem}:c:${userId}`),
-          redis.zscore(`${stem}:online`, userId),
-          redis.get(`${stem}:seen:${userId}`),
-        ]);
-        found.set(userId, {
-          online: score !== null,
-          connections: count,
-          lastSeen: seen === null ? null : Number(seen),
-        });
-      }),
+      inOneWrite(redis, () =>
+        userIds.map(async (userId) => {
+          const stem = this.keys.presence(this.keys.presenceBucket(userId));
+          const [count, score, seen] = await Promise.all([
+            redis.hlen(`${stem}:c:${userId}`),
+            redis.zscore(`${stem}:online`, userId),
+            redis.get(`${stem}:seen:${userId}`),
+          ]);
+          found.set(userId, {
+            online: score !== null,
+            connections: count,
+            lastSeen: seen === null ? null : Number(seen),
+          });
+        }),
+      ),
     );
     return new Map(userIds.map((userId) => [userId, found.get(userId) as UserPresence]));
   }
