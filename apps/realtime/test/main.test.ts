@@ -82,15 +82,14 @@ describe("node apps/realtime/dist/main.js", () => {
 
   it("lowers V8's tier-up threshold 5 s after it listens (JIT_INTERRUPT_BUDGET; 0 leaves V8's own)", async () => {
     const secrets = { JWT_SECRET: "s".repeat(32), LARAVEL_API_KEY: "k".repeat(16) };
-    const tuned = start({ PORT: "0", HOST: "127.0.0.1", ...secrets });
+    // The untouched node listens first: once the tuned one has said its line, the untouched one's
+    // 5 s are up too, and what it said by then is all it would say.
     const untouched = start({ PORT: "0", HOST: "127.0.0.1", JIT_INTERRUPT_BUDGET: "0", ...secrets });
+    await until(() => untouched.port() > 0, 10000, "listening");
+    const tuned = start({ PORT: "0", HOST: "127.0.0.1", ...secrets });
     const lowered = (node: Started) => node.stdout.join("").includes('"msg":"jit tier-up threshold lowered"');
     await until(() => lowered(tuned), 15000, "the threshold lowered");
     expect(tuned.stdout.join("")).toContain('"interrupt_budget":8192');
-    // The other one's 5 s are up too (plus a margin), and it said nothing.
-    await until(() => untouched.port() > 0, 10000, "listening");
-    const deadline = Date.now() + 5500;
-    await until(() => Date.now() > deadline, 7000, "its 5 s");
     expect(lowered(untouched)).toBe(false);
   }, 30000);
 

@@ -166,8 +166,7 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
   }
 
   async publish(drafts: MessageDraft[]): Promise<EventMeta[]> {
-    const { commands } = this.options;
-    const replies = await settleAll(inOneWrite(commands, () => drafts.map((draft) => this.runPublish(draft))));
+    const replies = await this.publishAll(drafts);
     return drafts.map((draft, index) => metaOf(draft.id, draft.channel, replies[index][0]));
   }
 
@@ -178,8 +177,7 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
    */
   async publishOnce(key: string, ttlS: number, drafts: MessageDraft[]): Promise<PublishOnceOutcome> {
     const once = { key, ttlS };
-    const { commands } = this.options;
-    const replies = await settleAll(inOneWrite(commands, () => drafts.map((draft) => this.runPublish(draft, once))));
+    const replies = await this.publishAll(drafts, once);
     const metas = drafts.map((draft, index) => metaOf(key, draft.channel, replies[index][0]));
     const previous = { id: key, channels: metas.map(({ channel, offset }) => ({ channel, offset })) };
     if (replies.every(([, done]) => done === 1)) return { duplicate: true, previous };
@@ -195,7 +193,16 @@ export class RedisBroadcaster implements Broadcaster, History, ChannelInterest {
     return (await this.options.commands.set(marker, "1", "EX", Math.max(1, Math.ceil(ttlS)), "NX")) === "OK";
   }
 
-  /** The script of one channel; the scripts of one broadcast leave in one write (inOneWrite). */
+  /**
+   * Every channel's script, settled; those of a broadcast to many channels leave in one write
+   * (inOneWrite). A lone one, nearly every call, is written as it is: no cork for one command.
+   */
+  private publishAll(drafts: MessageDraft[], once?: { key: string; ttlS: number }): Promise<Array<[string, number]>> {
+    const issue = () => drafts.map((draft) => this.runPublish(draft, once));
+    return settleAll(drafts.length === 1 ? issue() : inOneWrite(this.options.commands, issue));
+  }
+
+  /** The script of one channel. */
   private async runPublish(draft: MessageDraft, once?: { key: string; ttlS: number }): Promise<[string, number]> {
     const { commands, historySize, historyTtlS } = this.options;
     const payload: WirePayload = { c: draft.channel, e: draft.event, d: draft.data, i: draft.id };
