@@ -4,6 +4,7 @@ import { inOneWrite } from "../src/cluster/one-write";
 import { createRedisConnections, RedisConnections, whenReady } from "../src/cluster/redis-connections";
 import { RedisScript } from "../src/cluster/redis-script";
 import { RedisBroadcaster } from "../src/history/redis-broadcaster";
+import { RedisChannelMembers } from "../src/presence/redis-channel-members";
 import { RedisPresenceStore } from "../src/presence/redis-presence-store";
 import { startRedis, TestRedis, uniquePrefix } from "./helpers/redis";
 
@@ -123,6 +124,41 @@ describe("commands to Redis", () => {
       expect(writes.chunks).toEqual([30]);
       expect(found.get("7")).toMatchObject({ online: true, connections: 1 });
       expect(found.get("8")).toMatchObject({ online: false, connections: 0 });
+    } finally {
+      writes.stop();
+    }
+  });
+
+  it("of the presence sweeps leave in one write for all 16 buckets", async () => {
+    const { commands } = connections;
+    const options = {
+      redis: commands,
+      prefix: uniquePrefix(),
+      nodeId: "n0",
+      nodeTtlMs: 600,
+      graceMs: 500,
+      onError: () => undefined,
+    };
+    const store = new RedisPresenceStore(options);
+    const members = new RedisChannelMembers(options);
+    const now = Date.now();
+    await store.connect("7", "socket-a", now);
+    await store.disconnect("7", "socket-a", now);
+    const writes = writesOf((commands as Redis).stream as Socket);
+    try {
+      // The dead nodes' read (node-heartbeat.ts), then one script per bucket.
+      expect(await store.takeExpired(now + 1000)).toEqual(["7"]);
+      expect(writes.chunks).toEqual([1, 16]);
+
+      writes.chunks.length = 0;
+      expect(await members.takeExpired(now + 1000)).toEqual([]);
+      // The dead nodes' read, then each bucket's page of due leaves.
+      expect(writes.chunks).toEqual([1, 16]);
+
+      writes.chunks.length = 0;
+      expect(await store.listOnline(10, null)).toMatchObject({ count: 0, userIds: [] });
+      // A count and a page per bucket.
+      expect(writes.chunks).toEqual([32]);
     } finally {
       writes.stop();
     }

@@ -138,8 +138,8 @@ export class RedisPresenceStore implements PresenceStore {
   /** Reaps the dead nodes first (node-heartbeat.ts), so that their sockets' users enter the grace. */
   async takeExpired(now: number): Promise<string[]> {
     await this.heartbeat.reapDead(now);
-    const perBucket = await Promise.all(
-      BUCKETS.map((bucket) => this.runIn(TAKE_EXPIRED, bucket, [now]) as Promise<string[]>),
+    const perBucket = await this.inEveryBucket(
+      (bucket) => this.runIn(TAKE_EXPIRED, bucket, [now]) as Promise<string[]>,
     );
     return perBucket.flat();
   }
@@ -171,16 +171,14 @@ export class RedisPresenceStore implements PresenceStore {
   /** Pages over every bucket: each gives its next `limit + 1` ids after the cursor, merged in id order. */
   async listOnline(limit: number, cursor: string | null): Promise<OnlinePage> {
     const { redis } = this.options;
-    const pages = await Promise.all(
-      BUCKETS.map(async (bucket) => {
-        const key = `${this.keys.presence(bucket)}:online`;
-        const [count, page] = await Promise.all([
-          redis.zcard(key),
-          redis.zrangebylex(key, cursor === null ? "-" : `(${cursor}`, "+", "LIMIT", 0, limit + 1),
-        ]);
-        return { count, page };
-      }),
-    );
+    const pages = await this.inEveryBucket(async (bucket) => {
+      const key = `${this.keys.presence(bucket)}:online`;
+      const [count, page] = await Promise.all([
+        redis.zcard(key),
+        redis.zrangebylex(key, cursor === null ? "-" : `(${cursor}`, "+", "LIMIT", 0, limit + 1),
+      ]);
+      return { count, page };
+    });
     // ZRANGEBYLEX orders by bytes; ids are ASCII, so JavaScript's code-unit order is the same.
     const merged = pages.flatMap(({ page }) => page).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const userIds = merged.slice(0, limit);
@@ -206,13 +204,13 @@ export class RedisPresenceStore implements PresenceStore {
 
   /** In every bucket at once: the dead nodes' sockets enter the grace. */
   private async reap(dead: string[], now: number): Promise<void> {
-    await Promise.all(BUCKETS.map((bucket) => this.runIn(REAP, bucket, [now, this.options.graceMs, ...dead])));
+    await this.inEveryBucket((bucket) => this.runIn(REAP, bucket, [now, this.options.graceMs, ...dead]));
   }
 
   /** Registers this node's sockets again when Redis holds fewer or more than it has. */
   private async check(): Promise<void> {
     const { redis, nodeId } = this.options;
-    const counts = await Promise.all(BUCKETS.map((bucket) => redis.scard(`${this.keys.presence(bucket)}:n:${nodeId}`)));
+    const counts = await this.inEveryBucket((bucket) => redis.scard(`${this.keys.presence(bucket)}:n:${nodeId}`));
     const held = counts.reduce((sum, count) => sum + count, 0);
     if (held !== this.local.size) await this.reregister();
   }
@@ -224,6 +222,11 @@ export class RedisPresenceStore implements PresenceStore {
         this.runFor(CONNECT, userId, [userId, socketId, this.options.nodeId, now]),
       ),
     );
+  }
+
+  /** One call per bucket, their commands in one write per Redis: the sweeps run every second. */
+  private inEveryBucket<T>(call: (bucket: number) => Promise<T>): Promise<T[]> {
+    return Promise.all(inOneWrite(this.options.redis, () => BUCKETS.map(call)));
   }
 
   private runFor(script: RedisScript, userId: string, args: Array<string | number>): Promise<unknown> {
