@@ -51,6 +51,16 @@ function writesOf(stream: Socket): { chunks: number[]; stop(): void } {
   };
 }
 
+/** A presence store's options on the test's command connection, under a prefix of its own. */
+const presenceOptions = () => ({
+  redis: connections.commands,
+  prefix: uniquePrefix(),
+  nodeId: "n0",
+  nodeTtlMs: 600,
+  graceMs: 500,
+  onError: () => undefined,
+});
+
 describe("commands to Redis", () => {
   it("leave one write each when issued one by one, and one write together inside inOneWrite", async () => {
     const { commands } = connections;
@@ -107,14 +117,7 @@ describe("commands to Redis", () => {
 
   it("of a presence lookup of many users leave in one write", async () => {
     const { commands } = connections;
-    const store = new RedisPresenceStore({
-      redis: commands,
-      prefix: uniquePrefix(),
-      nodeId: "n0",
-      nodeTtlMs: 600,
-      graceMs: 500,
-      onError: () => undefined,
-    });
+    const store = new RedisPresenceStore(presenceOptions());
     await store.connect("7", "socket-a", Date.now());
     const users = Array.from({ length: 10 }, (_, i) => String(i + 1));
     const writes = writesOf((commands as Redis).stream as Socket);
@@ -131,14 +134,7 @@ describe("commands to Redis", () => {
 
   it("of the presence sweeps leave in one write for all 16 buckets", async () => {
     const { commands } = connections;
-    const options = {
-      redis: commands,
-      prefix: uniquePrefix(),
-      nodeId: "n0",
-      nodeTtlMs: 600,
-      graceMs: 500,
-      onError: () => undefined,
-    };
+    const options = presenceOptions();
     const store = new RedisPresenceStore(options);
     const members = new RedisChannelMembers(options);
     const now = Date.now();

@@ -98,7 +98,7 @@ export const MEMBER_LEAVE_BUCKETS = 16;
 /**
  * How many slots presence is spread over. A user's transitions stay one script in one slot (the
  * user's keys and the bucket's online and pending indexes together); listing the online users and
- * sweeping the grace read every bucket, pipelined, so this stays small.
+ * sweeping the grace read every bucket (in one write: inOneWrite), so this stays small.
  */
 export const PRESENCE_BUCKETS = 16;
 

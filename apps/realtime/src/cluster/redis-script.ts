@@ -4,10 +4,9 @@ import type { RedisClient } from "./redis-connections";
 import { ScriptLane } from "./script-lane";
 
 /**
- * A Lua script run by its sha (EVALSHA): one round trip, and calls made in the same tick share one
- * (the command connection pipelines automatically). The scripts are loaded on every server before
- * our calls reach it (`keepLoaded`); should one answer NOSCRIPT all the same, the call is sent again
- * once they are loaded, in issue order (ScriptLane), and so is one that met MOVED in a pipeline.
+ * A Lua script run by its sha (EVALSHA): one round trip; calls issued together inside inOneWrite
+ * (one-write.ts) share one write. The scripts are loaded on every server before our calls reach it
+ * (`keepLoaded`); should one answer NOSCRIPT all the same, the call is sent again once they are loaded, in issue order (ScriptLane), and so is one that met MOVED in a pipeline.
  * Never EVAL: a call that fell back to EVAL could be overtaken by a later EVALSHA that finds the
  * script the EVAL just loaded.
  */
